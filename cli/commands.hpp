@@ -1,0 +1,12 @@
+// The commands of the binary. Each registers its CLI11 subcommand and returns the exit code
+// through `exit_code` once run.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace batchproof::cli {
+
+void add_check_command(CLI::App& app, int& exit_code);
+void add_fmt_command(CLI::App& app, int& exit_code);
+
+}  // namespace batchproof::cli
