@@ -123,8 +123,9 @@ class Printer {
       bool prev_block = i > 0 && !boost::get<ast::Import>(&items[i - 1].get()) &&
                         !boost::get<ast::CheckDecl>(&items[i - 1].get());
       int line = f_.first_line(item);
-      comments_before(line, i > 0 && (block || prev_block));
-      if (i > 0 && (block || prev_block)) blank();
+      // A block declaration is set off by a blank line, before its leading comments if any.
+      bool spaced = i > 0 && (block || prev_block);
+      if (!comments_before(line, spaced) && spaced) blank();
       if (const auto* imp = boost::get<ast::Import>(&item.get())) {
         emit(item, "import " + quoted(imp->path.text()));
       } else if (const auto* c = boost::get<ast::CheckDecl>(&item.get())) {
@@ -164,7 +165,7 @@ class Printer {
   }
   // Comments that lie before `line` and were not printed yet, each on its own line, with a
   // blank line kept where the source had one.
-  void comments_before(int line, bool blank_first) {
+  bool comments_before(int line, bool blank_first) {
     bool first = true;
     while (next_ < f_.comments.size() && f_.comments[next_].line < line) {
       const Comment& c = f_.comments[next_++];
@@ -175,6 +176,7 @@ class Printer {
       last_line_ = c.end_line;
     }
     if (!first && source_blank_between(last_line_, line) && line < (1 << 30)) blank();
+    return !first;
   }
   // Comments that trail code on `line`.
   std::string trailing(int line) {
@@ -233,15 +235,16 @@ class Printer {
   // Prints attributes, aligning the runs of simple key-value lines between blocks.
   template <class Attr, class Block>
   void attributes(const std::vector<Attr>& attrs, Block&& print_block) {
-    std::vector<std::pair<const ast::Tagged*, KeyValue>> run;
     std::size_t width = 0;
+    // t(b) and provenance stand alone: their values are long, and padding them helps nobody.
+    auto aligned = [](const KeyValue& kv) { return kv.key != "t(b) =" && kv.key != "provenance"; };
     for (const auto& a : attrs) {
       auto kv = as_simple(a);
-      if (kv) width = std::max(width, kv->key.size());
+      if (kv && aligned(*kv)) width = std::max(width, kv->key.size());
     }
     for (const auto& a : attrs) {
       if (auto kv = as_simple(a)) {
-        kv->key.resize(width, ' ');
+        if (aligned(*kv)) kv->key.resize(width, ' ');
         emit(a, trimmed(kv->key + " " + kv->value));
       } else {
         print_block(a);
@@ -382,12 +385,20 @@ class Printer {
     close(n);
   }
 
-  // Width of "check NAME:" over the run of consecutive checks that item i belongs to.
+  // Width of "check NAME:" over the run of checks that item i belongs to: adjacent checks,
+  // with no blank line or comment between them.
   std::size_t check_width(std::size_t i) const {
     const auto& items = f_.file.items;
+    auto adjacent = [&](std::size_t k) {  // items k and k + 1 are checks next to each other
+      if (!boost::get<ast::CheckDecl>(&items[k].get()) || !boost::get<ast::CheckDecl>(&items[k + 1].get())) return false;
+      int a = f_.last_line(items[k]), b = f_.first_line(items[k + 1]);
+      for (const auto& c : f_.comments)
+        if (c.line > a && c.line < b) return false;
+      return !source_blank_between(a, b);
+    };
     std::size_t a = i, b = i;
-    while (a > 0 && boost::get<ast::CheckDecl>(&items[a - 1].get())) --a;
-    while (b + 1 < items.size() && boost::get<ast::CheckDecl>(&items[b + 1].get())) ++b;
+    while (a > 0 && adjacent(a - 1)) --a;
+    while (b + 1 < items.size() && adjacent(b)) ++b;
     std::size_t width = 0;
     for (std::size_t k = a; k <= b; ++k)
       width = std::max(width, boost::get<ast::CheckDecl>(items[k].get()).name.text().size());

@@ -338,8 +338,8 @@ def profile_text(g, kind):
     lines = [
         f"profile {name} {{",
         f"  gpu             \"{tp} x {HARDWARE[g['hw']][2]}\"",
-        f"  {'gpu_memory      ' + str(80 * tp) + ' GiB':32s}// the replica: {tp} GPUs x 80 GiB",
-        f"  {'weights         ' + str(LLAMA2_70B_PARAMS * 2) + ' B':32s}"
+        f"  gpu_memory      {80 * tp} GiB  // the replica: {tp} GPUs x 80 GiB",
+        f"  weights         {LLAMA2_70B_PARAMS * 2} B  "
         f"// the whole model ({dec(LLAMA2_70B_PARAMS * 2 / 2**30, 2)} GiB), split over the {tp} GPUs",
         f"  kv_per_token    {LLAMA2_70B_KV_BYTES_PER_TOKEN // 1024} KiB",
         f"  tensor_parallel {tp}",
@@ -393,7 +393,7 @@ def file_text(hw, groups):
     for g in groups:
         text += "\n" + group_comment(g) + profile_text(g, "fit")
         if g["table"]:
-            text += profile_text(g, "table")
+            text += "\n" + profile_text(g, "table")
     return text
 
 
