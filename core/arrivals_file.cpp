@@ -586,7 +586,7 @@ std::vector<Arrival> TraceReader::take(TraceFormat format) {
 
 std::optional<std::string> read_file(const std::string& path, Diagnostics& diags) {
   auto fail = [&](int err) {
-    diags.error({path, 0, 0}, fmt::format("cannot read arrivals file '{}': {}", path,
+    diags.error({path, 0, 0}, fmt::format("cannot read arrivals file: {}",
                                           std::error_code(err, std::generic_category()).message()));
     return std::nullopt;
   };
@@ -673,7 +673,7 @@ std::optional<std::vector<Arrival>> read_arrivals(const std::string& path, Trace
   try {
     return read_arrivals_unguarded(path, format, diags);
   } catch (const std::exception& e) {  // out of memory, in practice
-    diags.error({path, 0, 0}, fmt::format("cannot read arrivals file '{}': {}", path, e.what()));
+    diags.error({path, 0, 0}, fmt::format("cannot read arrivals file: {}", e.what()));
     return std::nullopt;
   }
 }

@@ -22,7 +22,8 @@ BatchBound batch_bound(const Engine& e, const Workload* w) {
     b.from_budget = true;
     return b;
   }
-  std::optional<std::int64_t> longest = w ? w->max_prompt() : std::nullopt;
+  std::int64_t longest = 0;  // 0: unknown (no workload, or unbounded prompts)
+  if (w) longest = w->max_prompt().value_or(0);
   std::optional<std::int64_t> requests;
   std::string why;
   auto cap = [&](std::int64_t n, const std::string& what) {
@@ -36,14 +37,14 @@ BatchBound batch_bound(const Engine& e, const Workload* w) {
   if (auto kv = e.kv_tokens()) {
     std::optional<std::int64_t> per_request;
     if (e.admission == Admission::MaxLength && e.max_seq_len) per_request = *e.max_seq_len;
-    else if (longest) per_request = *longest;
+    else if (longest > 0) per_request = longest;
     if (per_request && *per_request > 0)
       cap(std::max<std::int64_t>(1, *kv / *per_request),
           fmt::format("the {} KV tokens hold {} requests of {} tokens", *kv, *kv / *per_request, *per_request));
   }
-  if (requests && longest) {
-    b.tokens = *requests * *longest;
-    b.reason = fmt::format("no token budget: {} requests ({}) × the longest prompt, {} tokens", *requests, why, *longest);
+  if (requests && longest > 0) {
+    b.tokens = *requests * longest;
+    b.reason = fmt::format("no token budget: {} requests ({}) × the longest prompt, {} tokens", *requests, why, longest);
   } else if (auto kv = e.kv_tokens()) {
     b.tokens = *kv;
     b.reason = "no token budget: the KV capacity bounds the batch";

@@ -63,7 +63,10 @@ struct Rule {
   std::optional<std::int64_t> chunk_max;  // Grain::Chunk only
   Blocked blocked = Blocked::Stop;
   std::optional<std::int64_t> limit;      // at most this many requests from this rule
-  bool unbudgeted = false;                // tokens of this rule ignore the token budget (Vidur's decodes)
+  // The rule is not limited by the token budget, but its tokens still use the budget up, so
+  // later rules get what is left (Vidur's Sarathi: decodes are never cut; prefills get
+  // chunk − decodes).
+  bool unbudgeted = false;
   std::optional<Condition> guard;
   SourceLoc loc;
 };

@@ -62,8 +62,8 @@ bool prescan(const SourceText& src, std::vector<Comment>& comments, core::Diagno
         while (end > start && t[end - 1] == '\r') --end;
       }
       auto loc = src.loc_at(start);
-      comments.push_back({loc.line, src.loc_at(end == 0 ? 0 : end - 1).line, loc.col, t.substr(start, end - start),
-                          !line_has_code});
+      comments.push_back({loc.line, src.loc_at(end == 0 ? 0 : end - 1).line, loc.col, start,
+                          t.substr(start, end - start), !line_has_code});
       i = end - 1;
       continue;
     }
@@ -144,6 +144,10 @@ core::SourceLoc ParsedFile::loc(const ast::Tagged& node) const {
 }
 
 int ParsedFile::first_line(const ast::Tagged& node) const { return loc(node).line; }
+
+std::size_t ParsedFile::end_offset(const ast::Tagged& node) const {
+  return has_span(node) ? positions[static_cast<std::size_t>(node.id_last)] : 0;
+}
 
 int ParsedFile::last_line(const ast::Tagged& node) const {
   if (!has_span(node)) return 0;

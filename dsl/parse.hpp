@@ -16,6 +16,7 @@ struct Comment {
   int line = 0;
   int end_line = 0;
   int col = 0;
+  std::size_t offset = 0;  // byte offset of the comment's start
   std::string text;       // including the // or /* */ markers
   bool own_line = false;  // nothing but blanks before it on its line
 };
@@ -47,6 +48,7 @@ struct ParsedFile {
   core::SourceLoc loc(const ast::Tagged& node) const;  // where the node starts
   int first_line(const ast::Tagged& node) const;
   int last_line(const ast::Tagged& node) const;
+  std::size_t end_offset(const ast::Tagged& node) const;
   std::string line_text(int line) const { return source->line_text(line); }
 };
 

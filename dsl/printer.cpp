@@ -133,7 +133,7 @@ class Printer {
       } else if (const auto* p = boost::get<ast::ProfileDecl>(&item.get())) {
         profile(*p);
       } else if (const auto* p = boost::get<ast::PolicyDecl>(&item.get())) {
-        open(item, "policy " + p->name.text() + " {");
+        open(item, "policy " + p->name.text() + " {", first_child(p->body));
         body(p->body);
         close(item);
       } else if (const auto* e = boost::get<ast::EngineDecl>(&item.get())) {
@@ -178,6 +178,15 @@ class Printer {
     if (!first && source_blank_between(last_line_, line) && line < (1 << 30)) blank();
     return !first;
   }
+  // Comments that trail `node`: on its last line, with nothing but blanks between the two.
+  std::string trailing_after(const ast::Tagged& node) {
+    if (next_ >= f_.comments.size()) return "";
+    const Comment& c = f_.comments[next_];
+    std::size_t end = f_.end_offset(node);
+    if (c.own_line || c.line != f_.last_line(node) || c.offset < end) return "";
+    if (!trimmed(f_.source->text().substr(end, c.offset - end)).empty()) return "";
+    return trailing(c.line);
+  }
   // Comments that trail code on `line`.
   std::string trailing(int line) {
     std::string s;
@@ -190,14 +199,16 @@ class Printer {
     int first = f_.first_line(node);
     comments_before(first, false);
     if (last_line_ > 0 && !ends_with("{\n") && source_blank_between(last_line_, first)) blank();
-    out_ += pad() + text + trailing(f_.last_line(node)) + "\n";
+    out_ += pad() + text + trailing_after(node) + "\n";
     last_line_ = f_.last_line(node);
   }
-  void open(const ast::Tagged& node, const std::string& header) {
+  // Opens a block. A comment trailing the header's line belongs to the header only if the
+  // block's first child starts on a later line (child_line); otherwise the child takes it.
+  void open(const ast::Tagged& node, const std::string& header, int child_line = 0) {
     int first = f_.first_line(node);
     comments_before(first, false);
     if (last_line_ > 0 && !ends_with("{\n") && source_blank_between(last_line_, first)) blank();
-    out_ += pad() + header + trailing(first) + "\n";
+    out_ += pad() + header + (child_line == first ? "" : trailing(first)) + "\n";
     last_line_ = first;
     ++indent_;
   }
@@ -207,6 +218,10 @@ class Printer {
     --indent_;
     out_ += pad() + "}" + suffix + trailing(last) + "\n";
     last_line_ = last;
+  }
+  template <class T>
+  int first_child(const std::vector<T>& children) const {
+    return children.empty() ? 0 : f_.first_line(children.front());
   }
   bool has_comments_within(const ast::Tagged& node) const {
     int a = f_.first_line(node), b = f_.last_line(node);
@@ -276,17 +291,18 @@ class Printer {
   }
 
   void profile(const ast::ProfileDecl& p) {
-    open(p, "profile " + p.name.text() + " {");
+    open(p, "profile " + p.name.text() + " {", first_child(p.attrs));
     attributes(p.attrs, [](const auto&) {});
     close(p);
   }
 
   void engine(const ast::EngineDecl& e) {
-    open(e, "engine " + e.name.text() + " {");
+    open(e, "engine " + e.name.text() + " {", first_child(e.attrs));
     attributes(e.attrs, [&](const ast::EngineAttr& a) {
       const auto& p = boost::get<ast::PolicyAttr>(a.get());
-      open(p, "policy {");
-      body(boost::get<ast::PolicyBody>(p.value.get()).body);
+      const auto& stmts = boost::get<ast::PolicyBody>(p.value.get()).body;
+      open(p, "policy {", first_child(stmts));
+      body(stmts);
       close(p);
     });
     close(e);
@@ -299,7 +315,7 @@ class Printer {
         continue;
       }
       const ast::When& w = boost::get<x3::forward_ast<ast::When>>(s.get()).get();
-      open(w.first, "when " + or_cond(w.first.condition) + " {");
+      open(w.first, "when " + or_cond(w.first.condition) + " {", first_child(w.first.body));
       body(w.first.body);
       for (const auto& b : w.else_when) {
         reopen(b, "} else when " + or_cond(b.condition) + " {");
@@ -336,13 +352,13 @@ class Printer {
       emit(node, line);
       return;
     }
-    open(node, head + " {");
+    open(node, head + " {", first_child(attrs));
     attributes(attrs, [](const auto&) {});
     close(node);
   }
 
   void workload(const ast::WorkloadDecl& w) {
-    open(w, "workload " + w.name.text() + " {");
+    open(w, "workload " + w.name.text() + " {", first_child(w.attrs));
     attributes(w.attrs, [&](const ast::WorkloadAttr& a) {
       const auto& c = boost::get<ast::ClassDecl>(a.get());
       class_block(c, "class " + c.name.text(), c.attrs);
@@ -351,7 +367,7 @@ class Printer {
   }
 
   void network(const ast::NetworkDecl& n) {
-    open(n, "network " + n.name.text() + " {");
+    open(n, "network " + n.name.text() + " {", first_child(n.attrs));
     for (const auto& a : n.attrs) {
       if (const auto* s = boost::get<ast::StationDecl>(&a.get())) {
         std::string line = "station " + s->name.text() + " = " + s->engine.text();
@@ -366,12 +382,12 @@ class Printer {
         emit(a, trimmed(u->key.text() + " " + trimmed(u->rest)));
       } else {
         const auto& c = boost::get<ast::NetClassDecl>(a.get());
-        open(c, "class " + c.name.text() + " {");
+        open(c, "class " + c.name.text() + " {", first_child(c.attrs));
         for (const auto& ca : c.attrs) {
           if (const auto* arr = boost::get<ast::ArrivalsAttr>(&ca.get())) emit(ca, "arrivals " + arrivals(arr->value));
           else if (const auto* h = boost::get<ast::HopDecl>(&ca.get())) class_block(*h, "hop " + h->station.text(), h->attrs);
           else if (const auto* f = boost::get<ast::ForkDecl>(&ca.get())) {
-            open(*f, "fork {");
+            open(*f, "fork {", first_child(f->hops));
             for (const auto& h : f->hops) class_block(h, "hop " + h.station.text(), h.attrs);
             close(*f);
           } else {

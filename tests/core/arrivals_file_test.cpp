@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -149,24 +148,6 @@ TEST_CASE("format detection") {
   const auto a = read_ok(bp.path());
   REQUIRE(a.size() == 1);
   CHECK(a[0].time_s == 0.5);  // batchproof times are kept as written
-}
-
-TEST_CASE("reading the Azure conversation trace is fast") {
-  // Best of three, so that a busy machine does not fail the test.
-  double best_ms = 1e9;
-  for (int i = 0; i < 3; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    Diagnostics diags;
-    auto a = read_arrivals(kData + "azure_llm_2023_conv.csv", TraceFormat::Auto, diags);
-    const auto stop = std::chrono::steady_clock::now();
-    REQUIRE(a.has_value());
-    best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(stop - start).count());
-  }
-#ifdef NDEBUG  // timings of unoptimized or sanitized builds say nothing
-  CHECK(best_ms < 100);
-#else
-  (void)best_ms;
-#endif
 }
 
 TEST_CASE("batchproof JSON Lines round trip") {
@@ -337,14 +318,14 @@ TEST_CASE("a missing file, a directory, an empty file") {
     const std::string path = kData + "no_such_file.csv";
     const auto d = read_bad(path);
     REQUIRE(d.size() == 1);
-    CHECK(d[0].message == "cannot read arrivals file '" + path + "': No such file or directory");
+    CHECK(d[0].message == "cannot read arrivals file: No such file or directory");
     CHECK(d[0].loc.file == path);
     CHECK_FALSE(d[0].loc.known());
   }
   {
     const auto d = read_bad(kData);
     REQUIRE(d.size() == 1);
-    CHECK(d[0].message == "cannot read arrivals file '" + kData + "': Is a directory");
+    CHECK(d[0].message == "cannot read arrivals file: Is a directory");
   }
   for (const char* empty : {"", "\n\n  \r\n", "TIMESTAMP,ContextTokens,GeneratedTokens\r\n",
                             "arrived_at,num_prefill_tokens,num_decode_tokens"}) {
