@@ -91,9 +91,13 @@ CheckReport build_report(const std::string& file, const core::Spec& spec) {
 
 std::string render_text(const CheckReport& r) {
   const core::Spec& s = *r.spec;
-  std::string out = fmt::format("{}: ok: {} profiles, {} policies, {} engines, {} workloads, {} networks, {} checks\n",
-                                r.file, s.profiles.size(), s.policies.size(), s.engines.size(), s.workloads.size(),
-                                s.networks.size(), s.checks.size());
+  auto count = [](std::size_t n, const char* one, const char* many = nullptr) {
+    return n == 1 ? fmt::format("1 {}", one) : many ? fmt::format("{} {}", n, many) : fmt::format("{} {}s", n, one);
+  };
+  std::string out = fmt::format("{}: ok: {}, {}, {}, {}, {}, {}\n", r.file, count(s.profiles.size(), "profile"),
+                                count(s.policies.size(), "policy", "policies"), count(s.engines.size(), "engine"),
+                                count(s.workloads.size(), "workload"), count(s.networks.size(), "network"),
+                                count(s.checks.size(), "check"));
   if (s.files.size() > 1) {
     out += "  imports:";
     for (std::size_t i = 1; i < s.files.size(); ++i) out += " " + s.files[i];
