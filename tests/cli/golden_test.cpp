@@ -136,6 +136,23 @@ bool read_all(const std::string& path, std::string& out) {
   return true;
 }
 
+// Where two outputs first differ, line by line, for a failure message that survives Catch's
+// wrapping of long strings.
+std::string first_difference(const std::string& expected, const std::string& actual) {
+  std::istringstream e(expected), a(actual);
+  std::string le, la;
+  for (int line = 1;; ++line) {
+    bool he = static_cast<bool>(std::getline(e, le)), ha = static_cast<bool>(std::getline(a, la));
+    if (!he && !ha) return "the outputs differ only in the final newline";
+    if (he != ha || le != la) {
+      std::ostringstream out;
+      out << "first difference on line " << line << " of stderr\n  expected: "
+          << (he ? "[" + le + "]" : "(end of output)") << "\n  actual:   " << (ha ? "[" + la + "]" : "(end of output)");
+      return out.str();
+    }
+  }
+}
+
 // One golden case: the exit code and the exact stderr.
 void check_case(const std::string& bp, int want_code) {
   RunResult r = run_check(bp);
@@ -155,6 +172,8 @@ void check_case(const std::string& bp, int want_code) {
     std::string expected;
     if (!read_all(exp_path, expected))
       FAIL("no " << exp_path << ": write it, or run with BATCHPROOF_UPDATE_GOLDEN=1 and review what it records");
+    const std::string where = r.err == expected ? std::string() : first_difference(expected, r.err);
+    INFO(where);
     CHECK(r.err == expected);
   }
   CHECK(r.exit_code == want_code);
