@@ -113,12 +113,21 @@ std::vector<Diagnostic> Diagnostics::sorted() const {
 }
 
 std::string closest_match(std::string_view name, const std::vector<std::string>& candidates) {
+  // Closest first; among equally close candidates, the one sharing the longest prefix
+  // ("GB" suggests "GiB", not "B").
+  auto common_prefix = [&](const std::string& c) {
+    std::size_t k = 0;
+    while (k < c.size() && k < name.size() && c[k] == name[k]) ++k;
+    return k;
+  };
   std::string best;
-  std::size_t best_d = std::string::npos;
+  std::size_t best_d = std::string::npos, best_prefix = 0;
   for (const auto& c : candidates) {
     std::size_t d = edit_distance(name, c);
-    if (d < best_d) {
+    std::size_t prefix = common_prefix(c);
+    if (d < best_d || (d == best_d && prefix > best_prefix)) {
       best_d = d;
+      best_prefix = prefix;
       best = c;
     }
   }

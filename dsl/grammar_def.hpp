@@ -3,6 +3,7 @@
 // keyword, so an error names what was expected there. Included only by parse.cpp.
 #pragma once
 
+#include <deque>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -42,18 +43,26 @@ using x3::raw;
 
 const auto id_char = char_("a-zA-Z0-9_");
 
-// A keyword with no attribute, and one whose attribute is its own text.
-inline auto kw(const char* word) { return lexeme[lit(word) >> !id_char]; }
-// (Wrapped in a rule with a std::string attribute, so that an optional keyword fills a
-// boost::optional<std::string> cleanly.)
+// "'word'", kept alive for the rules that name themselves with it (X3 stores the pointer).
+inline const char* quoted(const char* word) {
+  static std::deque<std::string> names;
+  names.push_back(std::string("'") + word + "'");
+  return names.back().c_str();
+}
+
+// A keyword with no attribute, and one whose attribute is its own text. Both are rules named
+// 'word', so that "expected 'every', found 'each'" reads well. (The std::string attribute of
+// kws lets an optional keyword fill a boost::optional<std::string> cleanly.)
 struct keyword_id;
+struct keyword_text_id;
+inline auto kw(const char* word) { return x3::rule<keyword_id>{quoted(word)} = lexeme[lit(word) >> !id_char]; }
 inline auto kws(const char* word) {
-  return x3::rule<keyword_id, std::string>{word} = lexeme[x3::string(word) >> !id_char];
+  return x3::rule<keyword_text_id, std::string>{quoted(word)} = lexeme[x3::string(word) >> !id_char];
 }
 inline auto keyset(std::initializer_list<const char*> words) {
   x3::symbols<std::string> table;
   for (const char* w : words) table.add(w, w);
-  return x3::rule<keyword_id, std::string>{"a keyword"} = lexeme[table >> !id_char];
+  return x3::rule<keyword_text_id, std::string>{"a keyword"} = lexeme[table >> !id_char];
 }
 
 // ---- lexical ------------------------------------------------------------------------------
@@ -215,9 +224,25 @@ const x3::rule<profile_decl_class, ast::ProfileDecl> profile_decl = "a profile";
 const x3::rule<profile_close_class> profile_close = "a profile attribute or '}'";
 
 const auto padded = -kws("padded");
-const auto staircase_def = quantity >> '+' >> quantity >> '*' >> kw("ceil") > '(' > kw("b") > '/' > quantity > ')';
-const auto linear_def =
-    quantity >> '+' >> quantity >> '*' >> kw("max") > '(' > lit('0') > ',' > kw("b") > '-' > quantity > ')';
+// Once a time starts with a quantity, it must go on as one of the two formulas: this
+// look-ahead reports the first token that breaks the shape (and consumes nothing).
+struct formula_plus_class;
+struct formula_times_class;
+struct formula_function_class;
+const x3::rule<formula_plus_class> formula_plus = "'+' in 'C + A * ceil(b / B0)' or 'C + A * max(0, b - B0)'";
+const x3::rule<formula_times_class> formula_times = "'*' in 'C + A * ceil(b / B0)' or 'C + A * max(0, b - B0)'";
+const x3::rule<formula_function_class> formula_function =
+    "'ceil' or 'max' in 'C + A * ceil(b / B0)' or 'C + A * max(0, b - B0)'";
+const auto formula_plus_def = lit('+');
+const auto formula_times_def = lit('*');
+const auto formula_function_def = kw("ceil") | kw("max");
+BOOST_SPIRIT_DEFINE(formula_plus, formula_times, formula_function)
+const auto formula_shape = &(x3::omit[quantity] > formula_plus > x3::omit[quantity] > formula_times > formula_function);
+
+const auto staircase_def =
+    formula_shape >> quantity >> '+' >> quantity >> '*' >> kw("ceil") > '(' > kw("b") > '/' > quantity > ')';
+const auto linear_def = formula_shape >> quantity >> '+' >> quantity >> '*' >> kw("max") > '(' > lit('0') > ',' >
+                        kw("b") > '-' > quantity > ')';
 const auto table_point_def = quantity >> "->" > quantity;
 const auto table_def = kws("table") > '{' > *(table_point >> -lit(',')) > '}';
 const auto time_model_def = table | staircase | linear;

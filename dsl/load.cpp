@@ -24,6 +24,7 @@ struct Loader {
   std::vector<ParsedFile> files;           // in load order: imports before their importer
   std::vector<std::string> stack;          // canonical paths being loaded (for cycles)
   std::vector<std::string> done;           // canonical paths loaded
+  bool import_failed = false;
 
   static std::string canonical(const std::string& path) {
     std::error_code ec;
@@ -51,11 +52,15 @@ struct Loader {
           chain += std::filesystem::path(*it).filename().string() + " -> ";
         chain += std::filesystem::path(target_key).filename().string();
         diags.error(where, fmt::format("import cycle: {}", chain), parsed.line_text(where.line));
+        import_failed = true;
         continue;
       }
       if (std::find(done.begin(), done.end(), target_key) != done.end()) continue;
       auto content = read_file(target_path, diags, where, parsed.line_text(where.line));
-      if (!content) continue;
+      if (!content) {
+        import_failed = true;
+        continue;
+      }
       load(target_path, std::move(*content));
     }
     stack.pop_back();
@@ -95,6 +100,7 @@ std::optional<core::Spec> load_spec_text(const std::string& path, std::string te
   // The root file is loaded last; list it first.
   for (auto it = loader.files.rbegin(); it != loader.files.rend(); ++it) spec.files.push_back(it->source->path());
   Lowerer lowerer(spec, diags);
+  if (loader.import_failed) lowerer.set_incomplete();
   for (const auto& f : loader.files) lowerer.declare_independent(f);
   for (const auto& f : loader.files) lowerer.declare_engines(f);
   for (const auto& f : loader.files) lowerer.declare_dependent(f);

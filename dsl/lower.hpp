@@ -24,6 +24,9 @@ class Lowerer {
   void declare_independent(const ParsedFile& file);
   void declare_engines(const ParsedFile& file);
   void declare_dependent(const ParsedFile& file);
+  // Some import could not be read: names it would have declared are not reported unknown
+  // (the failed import was reported, and is the cause).
+  void set_incomplete() { incomplete_ = true; }
 
   // ---- values (lower_values.cpp) ----
   // A quantity in base units; nullopt (with an error) if its unit is missing, unknown or of
@@ -35,6 +38,10 @@ class Lowerer {
                                     std::int64_t minimum, bool unitless_ok = false);
   std::optional<core::LengthLaw> law(const ast::Law& law, const std::string& what, bool is_prompt);
   std::optional<core::ArrivalProcess> arrivals(const ast::Arrivals& a);
+  // Reads an arrivals file named in the spec at `where`; reports a failure once, at `where`
+  // when the file cannot be read, or in the file itself (with a note at `where`).
+  std::optional<std::vector<core::Arrival>> read_arrivals_at(const ast::String& where, const std::string& path,
+                                                             core::TraceFormat format, const std::string& purpose);
   // The value of a keyword-valued attribute, or nullopt with a "did you mean" error.
   std::optional<std::size_t> choice(const ast::Name& word, const std::string& what,
                                     const std::vector<std::string>& allowed);
@@ -72,6 +79,8 @@ class Lowerer {
   core::Diagnostics& diags_;
   const ParsedFile* file_ = nullptr;
   std::map<std::string, std::map<std::string, core::SourceLoc>> declared_;  // kind -> name -> where
+  bool incomplete_ = false;
+  std::string context_;  // "workload 'chat'": what is being lowered, for notes
 };
 
 }  // namespace batchproof::dsl

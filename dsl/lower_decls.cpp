@@ -48,12 +48,19 @@ std::vector<std::string> Lowerer::names_of(const std::string& kind) const {
 }
 
 void Lowerer::unknown(const ast::Name& name, const std::string& kind, const std::vector<std::string>& known) {
+  bool declarable = kind == "profile" || kind == "policy" || kind == "engine" || kind == "workload" || kind == "network";
+  if (incomplete_ && declarable) return;
   error(name, fmt::format("unknown {} '{}'{}", kind, name.text(), core::did_you_mean(name.text(), known)));
 }
 
 bool Lowerer::first_time(std::map<std::string, int>& seen, const std::string& key, const ast::Tagged& node) {
-  auto [it, inserted] = seen.emplace(key, loc(node).line);
-  if (!inserted) error(node, fmt::format("'{}' is given twice (first on line {})", key, it->second));
+  auto here = loc(node);
+  auto [it, inserted] = seen.emplace(key, here.line * 100000 + here.col);
+  if (!inserted) {
+    int line = it->second / 100000, col = it->second % 100000;
+    error(node, line == here.line ? fmt::format("'{}' is given twice (first at column {})", key, col)
+                                  : fmt::format("'{}' is given twice (first on line {})", key, line));
+  }
   return inserted;
 }
 
@@ -246,7 +253,8 @@ void Lowerer::engine(const ast::EngineDecl& d) {
       } else if (q->key == "watermark" || q->key == "memory_utilization") {
         auto f = quantity(q->value, core::Dimension::Fraction, q->key);
         if (f && (*f < 0 || *f > 1 || (q->key == "memory_utilization" && *f == 0)))
-          error(q->value, fmt::format("{} must be between 0 % and 100 %", q->key));
+          error(q->value, fmt::format("{} must be between 0 % and 100 %, found {} {}", q->key,
+                                      q->value.number.text(), q->value.unit ? q->value.unit->text() : ""));
         else if (f && q->key == "watermark") e.watermark = *f;
         else if (f) e.memory_utilization = *f;
       } else if (q->key == "max_seq_len") {
@@ -347,6 +355,7 @@ void Lowerer::workload(const ast::WorkloadDecl& d) {
   if (!declare("workload", d.name)) return;
   core::Workload w;
   w.name = d.name.text();
+  context_ = fmt::format("workload '{}'", w.name);
   w.loc = loc(d.name);
   int errors = diags_.error_count();
   std::map<std::string, int> seen;
@@ -411,7 +420,10 @@ void Lowerer::network(const ast::NetworkDecl& d) {
   auto find_station = [&](const ast::Name& name) {
     for (const auto& st : n.stations)
       if (st.name == name.text()) return true;
-    unknown(name, "station", station_names());
+    std::string known;
+    for (const auto& st : station_names()) known += (known.empty() ? "" : ", ") + st;
+    error(name, fmt::format("unknown station '{}'{}; the stations of network '{}' are: {}", name.text(),
+                            core::did_you_mean(name.text(), station_names()), n.name, known.empty() ? "none" : known));
     return false;
   };
   // Stations first, so classes and priorities may name stations declared below them.
@@ -446,6 +458,7 @@ void Lowerer::network(const ast::NetworkDecl& d) {
     if (const auto* c = boost::get<ast::NetClassDecl>(&a.get())) {
       core::NetworkClass nc;
       nc.name = c->name.text();
+      context_ = fmt::format("class '{}' of network '{}'", nc.name, n.name);
       nc.loc = loc(c->name);
       for (const auto& other : n.classes)
         if (other.name == nc.name) error(c->name, fmt::format("class '{}' is declared twice", nc.name));
@@ -571,7 +584,8 @@ void Lowerer::check(const ast::CheckDecl& d) {
       if (auto n = whole(p.value, core::Dimension::Requests, "'up to'", 1)) c.up_to_requests = *n;
     } else if (p.key == "load" || p.key == "rho") {
       auto v = quantity(p.value, core::Dimension::Number, fmt::format("'{}'", key));
-      if (v && (*v <= 0 || *v > 1)) error(p.value, fmt::format("{} is a load between 0 and 1, found {}", key, *v));
+      if (v && (*v <= 0 || *v > 1))
+        error(p.value, fmt::format("'{}' must be above 0 and at most 1, found {}", key, p.value.number.text()));
       else if (v) (p.key == "load" ? c.load : c.rho) = *v;
     } else if (p.key == "period") {
       if (auto n = whole(p.value, core::Dimension::Iterations, "the period", 1, true)) c.period = *n;

@@ -85,7 +85,7 @@ std::optional<core::Rule> Lowerer::rule(const ast::Rule& r) {
   const ast::Tagged* grain = nullptr;
   const ast::Tagged* blocked = nullptr;
   const ast::Tagged* limit = nullptr;
-  bool ok = true;
+  bool ok = true, unknown_word = false;
   // A category given twice ("running waiting") is an error at the second word.
   auto once = [&](const ast::Tagged*& slot, const ast::Tagged& node, const char* category, const std::string& word) {
     if (slot) {
@@ -125,9 +125,12 @@ std::optional<core::Rule> Lowerer::rule(const ast::Rule& r) {
       } else {
         error(word, fmt::format("unknown word '{}' in a rule{}", t, core::did_you_mean(t, all_rule_words())));
         ok = false;
+        unknown_word = true;
       }
     }
   }
+  // An unknown word may well be the missing source or grain, misspelled: say it once.
+  if (unknown_word) return std::nullopt;
   if (!source) {
     error(r.phase, out.phase == core::Phase::Decode
                        ? "a decode rule needs its source: 'decode running ...'"

@@ -120,7 +120,7 @@ std::optional<core::LengthLaw> Lowerer::law(const ast::Law& l, const std::string
     auto a = whole(lo, core::Dimension::Tokens, "the low end of " + what, 1);
     auto b = whole(u->hi, core::Dimension::Tokens, "the high end of " + what, 1);
     if (a && b && *a > *b) {
-      error(u->hi, fmt::format("empty range: {} .. {}", *a, *b));
+      error(u->hi, fmt::format("empty range: the low end {} is above the high end {}", *a, *b));
       ok = false;
     }
     if (!a || !b) return std::nullopt;
@@ -130,13 +130,8 @@ std::optional<core::LengthLaw> Lowerer::law(const ast::Law& l, const std::string
     out.form = core::LengthLaw::Form::Empirical;
     out.path = e->file.text();
     std::string resolved = relative_to(file_->source->path(), e->file.text());
-    core::Diagnostics file_diags;
-    auto arrivals = core::read_arrivals(resolved, core::TraceFormat::Auto, file_diags);
-    if (!arrivals) {
-      error(e->file, fmt::format("cannot read the lengths of {} from '{}'", what, e->file.text()));
-      for (const auto& d : file_diags.all()) diags_.add(d);
-      return std::nullopt;
-    }
+    auto arrivals = read_arrivals_at(e->file, resolved, core::TraceFormat::Auto, what);
+    if (!arrivals) return std::nullopt;
     for (const auto& a : *arrivals) out.values.push_back(is_prompt ? a.prompt : a.output);
   } else {
     const auto& o = boost::get<ast::OneArgLaw>(form.get());
@@ -171,6 +166,33 @@ std::optional<core::LengthLaw> Lowerer::law(const ast::Law& l, const std::string
   }
   if (!ok) return std::nullopt;
   return out;
+}
+
+std::optional<std::vector<core::Arrival>> Lowerer::read_arrivals_at(const ast::String& where, const std::string& path,
+                                                                    core::TraceFormat format,
+                                                                    const std::string& purpose) {
+  core::Diagnostics file_diags;
+  auto arrivals = core::read_arrivals(path, format, file_diags);
+  if (arrivals) return arrivals;
+  bool in_file = false;
+  for (const auto& d : file_diags.all()) in_file |= d.loc.known();
+  if (!in_file) {
+    // The file as a whole (missing, unreadable, empty, of no known format): one error, here.
+    const std::string prefix = "cannot read arrivals file: ";
+    for (const auto& d : file_diags.all()) {
+      if (d.severity != core::Severity::Error) continue;
+      if (d.message.rfind(prefix, 0) == 0)
+        error(where, fmt::format("cannot read arrivals file '{}': {}", path, d.message.substr(prefix.size())));
+      else
+        error(where, fmt::format("arrivals file '{}': {}", path, d.message));
+    }
+    return std::nullopt;
+  }
+  for (const auto& d : file_diags.all()) diags_.add(d);
+  auto l = loc(where);
+  diags_.add({core::Severity::Note, l, fmt::format("while reading {} of {}", purpose, context_),
+              file_->line_text(l.line)});
+  return std::nullopt;
 }
 
 std::optional<core::ArrivalProcess> Lowerer::arrivals(const ast::Arrivals& a) {
@@ -215,13 +237,8 @@ std::optional<core::ArrivalProcess> Lowerer::arrivals(const ast::Arrivals& a) {
       if (!i) return std::nullopt;
       out.format = *core::format_from_name(names[*i]);
     }
-    core::Diagnostics file_diags;
-    auto loaded = core::read_arrivals(out.resolved_path, out.format, file_diags);
-    if (!loaded) {
-      error(t.file, fmt::format("cannot read arrivals from '{}'", t.file.text()));
-      for (const auto& d : file_diags.all()) diags_.add(d);
-      return std::nullopt;
-    }
+    auto loaded = read_arrivals_at(t.file, out.resolved_path, out.format, "the arrivals");
+    if (!loaded) return std::nullopt;
     out.trace = std::move(*loaded);
   }
   return out;

@@ -34,9 +34,38 @@ std::string describe_found(const std::string& text, std::size_t at) {
 
 // Pre-scan: collects comments, and rejects what would make the grammar misbehave (an
 // unterminated comment or string, nesting deeper than kMaxNesting). Returns false on error.
+// The length of the UTF-8 sequence at t[i], or 0 if the bytes there are not valid UTF-8.
+std::size_t utf8_length(const std::string& t, std::size_t i) {
+  unsigned char c = static_cast<unsigned char>(t[i]);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > t.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(t[i + k]) >> 6) != 0x2) return 0;
+  return n;
+}
+
+// A spec is UTF-8 text: control bytes other than tab and line breaks, and invalid UTF-8,
+// mean the file is something else (a binary, a compressed file).
+bool is_text(const SourceText& src, core::Diagnostics& diags) {
+  const std::string& t = src.text();
+  for (std::size_t i = 0; i < t.size();) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    std::size_t n = utf8_length(t, i);
+    if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      auto loc = src.loc_at(i);
+      diags.error(loc, fmt::format("not a text file: unexpected byte 0x{:02x} (a spec is UTF-8 text)", c),
+                  src.line_text(loc.line));
+      return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 bool prescan(const SourceText& src, std::vector<Comment>& comments, core::Diagnostics& diags) {
   const std::string& t = src.text();
-  int depth = 0;
+  if (!is_text(src, diags)) return false;
+  std::vector<std::size_t> open;  // offsets of the braces and parentheses not yet closed
   bool line_has_code = false;
   for (std::size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
@@ -81,17 +110,38 @@ bool prescan(const SourceText& src, std::vector<Comment>& comments, core::Diagno
     }
     if (!std::isspace(static_cast<unsigned char>(c))) line_has_code = true;
     if (c == '{' || c == '(') {
-      if (++depth > kMaxNesting) {
+      open.push_back(i);
+      if (open.size() > static_cast<std::size_t>(kMaxNesting)) {
         auto loc = src.loc_at(i);
         diags.error(loc, fmt::format("nesting too deep: more than {} levels of braces and parentheses", kMaxNesting),
                     src.line_text(loc.line));
         return false;
       }
-    } else if (c == '}' || c == ')') {
-      depth = std::max(0, depth - 1);
+    } else if ((c == '}' || c == ')') && !open.empty() && t[open.back()] == (c == '}' ? '{' : '(')) {
+      open.pop_back();  // a stray closer is left to the grammar, which says what it expected there
     }
   }
+  if (!open.empty()) {
+    auto loc = src.loc_at(open.back());
+    bool brace = t[open.back()] == '{';
+    diags.error(loc,
+                brace ? "unclosed block: '{' has no matching '}'" : "unclosed parenthesis: '(' has no matching ')'",
+                src.line_text(loc.line));
+    return false;
+  }
   return true;
+}
+
+// Where to report "found end of file": just after the last character that is not a blank
+// (comments count as text here: the report stays on a line that exists).
+core::SourceLoc just_after_last_token(const SourceText& src, std::string::const_iterator where) {
+  const std::string& t = src.text();
+  std::size_t at = static_cast<std::size_t>(where - t.cbegin());
+  while (at > 0 && std::isspace(static_cast<unsigned char>(t[at - 1]))) --at;
+  if (at == 0) return src.loc_at(0);
+  auto loc = src.loc_at(at - 1);
+  loc.col += 1;
+  return loc;
 }
 
 // The offset of the next line (after `from`) that starts, in column 1, with a declaration
@@ -204,6 +254,7 @@ bool parse_text(const std::string& path, std::string text, ParsedFile& out, core
       x3::skip_over(where, end, x3::make_context<x3::skipper_tag>(grammar::skipper));
       at = static_cast<std::size_t>(where - t.cbegin());
       auto loc = src.loc_at(at);
+      if (at >= t.size()) loc = just_after_last_token(src, e.where());
       // Rules carry readable names; an unnamed parser would print a mangled type name.
       std::string what = e.which();
       if (what.find("boost") != std::string::npos) what = "something else";
