@@ -18,16 +18,6 @@ const char* severity_word(Severity s) {
   return "error";
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
-std::size_t utf8_length(const std::string& s, std::size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
-  return n;
-}
-
 // The source line as shown under a diagnostic: control bytes and invalid UTF-8 become '?',
 // tabs a blank, and a long line a window of about 100 characters around the column.
 // Returns the text and the caret's offset in display characters.
@@ -74,6 +64,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 }  // namespace
+
+std::size_t utf8_length(const std::string& s, std::size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
+  return n;
+}
 
 std::string render(const Diagnostic& d) {
   std::string out;

@@ -47,6 +47,10 @@ class Diagnostics {
   int errors_ = 0;
 };
 
+// The length of the valid UTF-8 sequence that starts at text[i], or 0 if the bytes there are
+// not one (a stray continuation byte, a truncated or overlong lead).
+std::size_t utf8_length(const std::string& text, std::size_t i);
+
 // The closest candidate to `name` by edit distance, or "" if none is close enough
 // to be a plausible misspelling. Used for every "did you mean" hint.
 std::string closest_match(std::string_view name, const std::vector<std::string>& candidates);

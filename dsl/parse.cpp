@@ -34,23 +34,13 @@ std::string describe_found(const std::string& text, std::size_t at) {
 
 // Pre-scan: collects comments, and rejects what would make the grammar misbehave (an
 // unterminated comment or string, nesting deeper than kMaxNesting). Returns false on error.
-// The length of the UTF-8 sequence at t[i], or 0 if the bytes there are not valid UTF-8.
-std::size_t utf8_length(const std::string& t, std::size_t i) {
-  unsigned char c = static_cast<unsigned char>(t[i]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (n == 0 || i + n > t.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((static_cast<unsigned char>(t[i + k]) >> 6) != 0x2) return 0;
-  return n;
-}
-
 // A spec is UTF-8 text: control bytes other than tab and line breaks, and invalid UTF-8,
 // mean the file is something else (a binary, a compressed file).
 bool is_text(const SourceText& src, core::Diagnostics& diags) {
   const std::string& t = src.text();
   for (std::size_t i = 0; i < t.size();) {
     unsigned char c = static_cast<unsigned char>(t[i]);
-    std::size_t n = utf8_length(t, i);
+    std::size_t n = core::utf8_length(t, i);
     if (n == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
       auto loc = src.loc_at(i);
       diags.error(loc, fmt::format("not a text file: unexpected byte 0x{:02x} (a spec is UTF-8 text)", c),
