@@ -119,3 +119,15 @@ TEST_CASE("fmt --check accepts the bundled specs and rejects a messy one without
   CHECK(run_batchproof("fmt --check " + file.string()).exit_code == 0);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the README shows check's output exactly as it prints") {
+  std::string readme = batchproof::test::slurp(std::filesystem::path(BATCHPROOF_SOURCE_DIR) / "README.md");
+  const std::string prompt = "$ batchproof check examples/paper_policies.bp\n";
+  auto start = readme.find(prompt);
+  REQUIRE(start != std::string::npos);
+  start += prompt.size();
+  auto end = readme.find("```", start);
+  REQUIRE(end != std::string::npos);
+  auto r = run_batchproof("check examples/paper_policies.bp");
+  CHECK(r.out == readme.substr(start, end - start));
+}
