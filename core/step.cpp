@@ -419,9 +419,11 @@ StepOutcome step(const Engine& engine, EngineState& s) {
     std::deque<Request> still;
     bool prefix = true;
     std::size_t taken_prefix = 0;
-    for (std::size_t i = 0; i < s.waiting.size(); ++i) {
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < s.waiting.size() && found < out.admitted.size(); ++i) {
       Request& w = s.waiting[i];
       bool taken = w.admitted_seq >= 0;
+      found += taken ? 1 : 0;
       if (taken && prefix) ++taken_prefix;
       else prefix = false;
       if (taken) {

@@ -1,0 +1,212 @@
+// `batchproof simulate FILE --engine E --workload W [--load R | --rate X]
+//   [--requests N | --duration T] [--seed S] [--arrivals FILE] [--expect stable|unstable]
+//   [--json] [--csv FILE]`: a discrete-event run of one engine.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/diagnostics_output.hpp"
+#include "cli/exit_codes.hpp"
+#include "core/arrivals_file.hpp"
+#include "core/capacity.hpp"
+#include "dsl/dsl.hpp"
+#include "sim/engine_sim.hpp"
+
+namespace batchproof::cli {
+
+namespace {
+
+struct SimulateOptions {
+  std::string file, engine, workload, arrivals, expect, csv;
+  std::optional<double> load, rate, duration_s;
+  std::optional<std::uint64_t> requests;
+  std::uint64_t seed = 1;
+  bool json = false;
+};
+
+nlohmann::json quantiles(const sim::Histogram& h) {
+  return {{"count", h.count()}, {"mean", h.mean()}, {"p50", h.quantile(0.5)}, {"p90", h.quantile(0.9)},
+          {"p99", h.quantile(0.99)}, {"max", h.max()}};
+}
+
+std::string latency_row(const char* name, const sim::Histogram& h) {
+  if (h.count() == 0) return fmt::format("    {:<12}  {:>9}\n", name, "-");
+  return fmt::format("    {:<12}  {:>9.3f}  {:>9.3f}  {:>9.3f}  {:>9.3f}\n", name, h.mean(), h.quantile(0.5),
+                     h.quantile(0.9), h.quantile(0.99));
+}
+
+// A progress line on stderr, for runs longer than a second, when stderr is a terminal.
+struct Progress {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  bool shown = false;
+  bool tty = ::isatty(STDERR_FILENO) != 0;
+  void operator()(double fraction) {
+    if (!tty) return;
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed < 1.0) return;
+    shown = true;
+    fmt::print(stderr, "\rsimulating: {:3.0f}% ({:.1f} s)", 100 * fraction, elapsed);
+  }
+  void done() {
+    if (shown) fmt::print(stderr, "\r{:40}\r", "");
+  }
+};
+
+int run_simulate(const SimulateOptions& o) {
+  core::Diagnostics diags;
+  auto spec = dsl::load_spec(o.file, diags);
+  if (!spec) {
+    print_diagnostics(diags);
+    return kBadInput;
+  }
+  auto bad = [&](const std::string& message) {
+    fmt::print(stderr, "batchproof simulate: error: {}\n", message);
+    return kBadInput;
+  };
+  const core::Engine* engine = spec->find_engine(o.engine);
+  if (!engine) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
+  std::vector<core::Arrival> replay;
+  core::Workload from_file;
+  const core::Workload* workload = nullptr;
+  if (!o.arrivals.empty()) {
+    core::Diagnostics arr_diags;
+    auto read = core::read_arrivals(o.arrivals, core::TraceFormat::Auto, arr_diags);
+    print_diagnostics(arr_diags);
+    if (!read) return kBadInput;
+    replay = std::move(*read);
+    from_file.name = o.arrivals;
+    from_file.arrivals.form = core::ArrivalProcess::Form::Trace;
+    from_file.arrivals.trace = replay;
+    workload = &from_file;
+  } else {
+    if (o.workload.empty()) return bad("give --workload W (or --arrivals FILE)");
+    workload = spec->find_workload(o.workload);
+    if (!workload) return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));
+  }
+  if (o.load && o.rate) return bad("give --load or --rate, not both");
+  if (o.requests && o.duration_s) return bad("give --requests or --duration, not both");
+  if (o.load && *o.load <= 0) return bad("--load must be positive");
+  if (o.rate && *o.rate <= 0) return bad("--rate must be positive");
+  if (!o.expect.empty() && o.expect != "stable" && o.expect != "unstable")
+    return bad(fmt::format("--expect takes 'stable' or 'unstable', not '{}'", o.expect));
+
+  core::LoadFigures figures = core::load_on(*engine, *workload);
+  double mean_tokens = workload->mean_prompt() + workload->mean_output();
+  sim::SimOptions so;
+  so.seed = o.seed;
+  if (o.rate) so.rate.rate_per_s = *o.rate;
+  if (o.load) {
+    if (figures.usable_tokens_per_s <= 0) return bad(fmt::format("engine '{}' has no finite capacity to take a load of", engine->name));
+    so.rate.rate_per_s = *o.load * figures.usable_tokens_per_s / mean_tokens;
+  }
+  if (!replay.empty() && (o.load || o.rate)) {
+    // A replay at another rate: stretch its times.
+    double span = replay.back().time_s - replay.front().time_s;
+    double own = span > 0 ? static_cast<double>(replay.size() - 1) / span : 0;
+    double want = *so.rate.rate_per_s;
+    if (own > 0)
+      for (auto& a : replay) a.time_s = replay.front().time_s + (a.time_s - replay.front().time_s) * own / want;
+  }
+  if (!replay.empty()) so.arrivals = &replay;
+  so.requests = o.requests;
+  so.duration_s = o.duration_s;
+  if (!so.requests && !so.duration_s && replay.empty()) so.requests = 100000;
+  Progress progress;
+  so.progress = std::ref(progress);
+  sim::SimResult r = sim::simulate_engine(*engine, *workload, so);
+  progress.done();
+
+  // Over the window the slope is fitted on (the second half), so that the arrivals' own
+  // fluctuation does not show as a difference between the two.
+  double fluid = sim::fluid_slope(r.offered_second_half_tokens_per_s, figures.usable_tokens_per_s);
+  double load = figures.usable_tokens_per_s > 0 ? r.offered_tokens_per_s / figures.usable_tokens_per_s : INFINITY;
+  bool stable = r.verdict.stable && !r.frozen;
+  int code = kHolds;
+  if (!o.expect.empty() && (o.expect == "stable") != stable) code = kViolated;
+
+  if (!o.csv.empty()) {
+    std::ofstream csv(o.csv);
+    csv << "time_s,backlog_tokens,backlog_requests\n";
+    for (std::size_t i = 0; i < r.backlog.size(); ++i)
+      csv << fmt::format("{},{},{}\n", r.backlog[i].time_s, r.backlog[i].backlog_tokens,
+                         r.backlog_requests[i].backlog_tokens);
+    if (!csv) return bad(fmt::format("cannot write '{}'", o.csv));
+  }
+  if (o.json) {
+    nlohmann::json j{{"schema_version", 1},
+                     {"command", "simulate"},
+                     {"engine", engine->name},
+                     {"workload", workload->name},
+                     {"seed", o.seed},
+                     {"rate_per_s", r.rate_per_s},
+                     {"offered_tokens_per_s", r.offered_tokens_per_s},
+                     {"usable_capacity_tokens_per_s", figures.usable_tokens_per_s},
+                     {"load", std::isfinite(load) ? nlohmann::json(load) : nlohmann::json(nullptr)},
+                     {"arrived", r.arrived},
+                     {"completed", r.completed},
+                     {"iterations", r.iterations},
+                     {"preemptions", r.preemptions},
+                     {"duration_s", r.end_time_s},
+                     {"throughput_tokens_per_s", r.throughput_tokens_per_s()},
+                     {"budget_utilisation", r.utilisation()},
+                     {"stable", stable},
+                     {"frozen", r.frozen},
+                     {"backlog_slope_tokens_per_s", r.verdict.slope_tokens_per_s},
+                     {"backlog_slope_ci", {r.verdict.ci_low, r.verdict.ci_high}},
+                     {"fluid_slope_tokens_per_s", fluid},
+                     {"latency_s",
+                      {{"ttft", quantiles(r.ttft)},
+                       {"tbt", quantiles(r.tbt)},
+                       {"e2e", quantiles(r.e2e)},
+                       {"queueing", quantiles(r.queueing)}}}};
+    if (!o.expect.empty()) j["expect"] = o.expect;
+    fmt::print("{}\n", j.dump(2));
+    return code;
+  }
+  std::string out = fmt::format("simulate {} with {}: {:.3f} req/s, offered {:.1f} tokens/s, load {:.3f} of usable {:.1f} tokens/s, seed {}\n",
+                                engine->name, workload->name, r.rate_per_s, r.offered_tokens_per_s, load,
+                                figures.usable_tokens_per_s, o.seed);
+  out += fmt::format("  {:.1f} s simulated: {} arrived, {} completed, {} iterations, {} preemptions\n", r.end_time_s,
+                     r.arrived, r.completed, r.iterations, r.preemptions);
+  out += fmt::format("  throughput {:.1f} tokens/s", r.throughput_tokens_per_s());
+  if (engine->token_budget) out += fmt::format(", budget utilisation {:.3f}", r.utilisation());
+  out += "\n  latency (s)        mean        p50        p90        p99\n";
+  out += latency_row("TTFT", r.ttft) + latency_row("TBT", r.tbt) + latency_row("end-to-end", r.e2e) +
+         latency_row("queueing", r.queueing);
+  out += fmt::format("  backlog slope {:.1f} tokens/s (95% CI {:.1f} .. {:.1f}), fluid slope {:.1f} tokens/s\n",
+                     r.verdict.slope_tokens_per_s, r.verdict.ci_low, r.verdict.ci_high, fluid);
+  if (r.frozen) out += fmt::format("  frozen at {:.3f} s: work present and nothing schedulable\n", r.frozen_at_s);
+  out += fmt::format("  verdict: {}{}\n", stable ? "stable" : "unstable",
+                     o.expect.empty() ? "" : (code == kHolds ? " (as expected)" : fmt::format(" (expected {})", o.expect)));
+  fmt::print("{}", out);
+  return code;
+}
+
+}  // namespace
+
+void add_simulate_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SimulateOptions>();
+  CLI::App* cmd = app.add_subcommand("simulate", "Discrete-event run of one engine: backlog, throughput, latency, stability");
+  cmd->add_option("file", o->file, "spec file (.bp)")->required();
+  cmd->add_option("--engine", o->engine, "engine to run")->required();
+  cmd->add_option("--workload", o->workload, "workload to run");
+  cmd->add_option("--load", o->load, "arrival rate as a fraction of the usable capacity");
+  cmd->add_option("--rate", o->rate, "arrival rate in requests per second");
+  cmd->add_option("--requests", o->requests, "stop arrivals after N requests (default 100000)");
+  cmd->add_option("--duration", o->duration_s, "stop arrivals after T seconds");
+  cmd->add_option("--seed", o->seed, "random seed (default 1)");
+  cmd->add_option("--arrivals", o->arrivals, "replay an arrivals file instead of the workload");
+  cmd->add_option("--expect", o->expect, "exit 1 unless the verdict is this (stable|unstable)");
+  cmd->add_option("--csv", o->csv, "write the backlog time series as CSV");
+  cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  cmd->callback([o, &exit_code] { exit_code = run_simulate(*o); });
+}
+
+}  // namespace batchproof::cli
