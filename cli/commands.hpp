@@ -9,5 +9,6 @@ namespace batchproof::cli {
 void add_check_command(CLI::App& app, int& exit_code);
 void add_fmt_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
+void add_arrivals_command(CLI::App& app, int& exit_code);
 
 }  // namespace batchproof::cli

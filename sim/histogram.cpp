@@ -14,12 +14,13 @@ namespace {
 constexpr int kSubBits = 6;
 constexpr int kShift = 52 - kSubBits;
 
-std::uint64_t key_of(double v) { return std::bit_cast<std::uint64_t>(v) >> kShift; }
+constexpr std::uint64_t key_of(double v) { return std::bit_cast<std::uint64_t>(v) >> kShift; }
 
-const std::uint64_t kFirstKey = key_of(Histogram::kSmallest);
-const std::uint64_t kEndKey = key_of(Histogram::kLargest);
+// constexpr, so a Histogram built during another file's static initialisation sees them set.
+constexpr std::uint64_t kFirstKey = key_of(Histogram::kSmallest);
+constexpr std::uint64_t kEndKey = key_of(Histogram::kLargest);
 
-double key_start(std::uint64_t key) { return std::bit_cast<double>(key << kShift); }
+constexpr double key_start(std::uint64_t key) { return std::bit_cast<double>(key << kShift); }
 
 }  // namespace
 
