@@ -61,8 +61,6 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const std::
   return out;
 }
 
-double hop_tokens(const core::Hop& h) { return h.prompt.mean() + h.output.mean(); }
-
 }  // namespace
 
 CheckReport build_report(const std::string& file, const core::Spec& spec) {
@@ -72,19 +70,13 @@ CheckReport build_report(const std::string& file, const core::Spec& spec) {
   for (const auto& e : spec.engines) r.engine_capacity.push_back(core::compute_capacity(e));
   for (const auto& w : spec.workloads)
     for (const auto& e : spec.engines) r.loads.push_back({&e, &w, core::load_on(e, w)});
-  for (const auto& n : spec.networks) {
-    for (const auto& st : n.stations) {
-      StationLoad sl{n.name, st.name, st.engine, st.replicas};
-      for (const auto& c : n.classes)
-        for (const auto& stage : c.route)
-          for (const auto& h : stage.hops)
-            if (h.station == st.name) sl.offered_tokens_per_s += c.arrivals.mean_rate() * hop_tokens(h);
-      if (const core::Engine* e = spec.find_engine(st.engine))
-        sl.capacity_tokens_per_s = static_cast<double>(st.replicas) * core::compute_capacity(*e).tokens_per_s;
-      sl.load = sl.capacity_tokens_per_s > 0 ? sl.offered_tokens_per_s / sl.capacity_tokens_per_s : INFINITY;
-      r.stations.push_back(sl);
+  for (const auto& n : spec.networks)
+    for (const auto& sl : core::station_loads(spec, n)) {
+      StationLoad row;
+      static_cast<core::StationLoad&>(row) = sl;
+      row.network = n.name;
+      r.stations.push_back(row);
     }
-  }
   r.findings = core::find_issues(spec);
   return r;
 }

@@ -13,12 +13,8 @@
 
 namespace batchproof::cli {
 
-struct StationLoad {
-  std::string network, station, engine;
-  std::int64_t replicas = 1;
-  double offered_tokens_per_s = 0;
-  double capacity_tokens_per_s = 0;  // replicas × the engine's compute capacity
-  double load = 0;
+struct StationLoad : core::StationLoad {
+  std::string network;
 };
 
 struct CheckReport {

@@ -18,13 +18,14 @@
 #include "core/capacity.hpp"
 #include "dsl/dsl.hpp"
 #include "sim/engine_sim.hpp"
+#include "sim/network_sim.hpp"
 
 namespace batchproof::cli {
 
 namespace {
 
 struct SimulateOptions {
-  std::string file, engine, workload, arrivals, expect, csv;
+  std::string file, engine, workload, network, arrivals, expect, csv;
   std::optional<double> load, rate, duration_s;
   std::optional<std::uint64_t> requests;
   std::uint64_t seed = 1;
@@ -59,6 +60,93 @@ struct Progress {
   }
 };
 
+int bad_usage(const std::string& message) {
+  fmt::print(stderr, "batchproof simulate: error: {}\n", message);
+  return kBadInput;
+}
+
+std::string verdict_text(bool stable, const SimulateOptions& o, int code) {
+  return fmt::format("{}{}", stable ? "stable" : "unstable",
+                     o.expect.empty() ? "" : (code == kHolds ? " (as expected)" : fmt::format(" (expected {})", o.expect)));
+}
+
+// A network: every class's arrivals scaled by --load (relative to the busiest station's load).
+int run_network(const SimulateOptions& o, const core::Spec& spec, const core::Network& n) {
+  if (o.rate || !o.arrivals.empty() || !o.workload.empty() || !o.engine.empty())
+    return bad_usage("with --network, give only --load, --requests or --duration, --seed");
+  auto loads = core::station_loads(spec, n);
+  double busiest = 0;
+  for (const auto& l : loads) busiest = std::max(busiest, l.load);
+  sim::NetworkSimOptions so;
+  so.seed = o.seed;
+  if (o.load) {
+    if (!(busiest > 0) || !std::isfinite(busiest)) return bad_usage("the network has no finite station load to scale");
+    so.rate_scale = *o.load / busiest;
+  }
+  so.jobs = o.requests;
+  so.duration_s = o.duration_s;
+  if (!so.jobs && !so.duration_s) so.jobs = 100000;
+  sim::NetworkSimResult r = sim::simulate_network(spec, n, so);
+  bool stable = r.verdict.stable;
+  int code = kHolds;
+  if (!o.expect.empty() && (o.expect == "stable") != stable) code = kViolated;
+  if (o.json) {
+    nlohmann::json j{{"schema_version", 1},
+                     {"command", "simulate"},
+                     {"network", n.name},
+                     {"seed", o.seed},
+                     {"rate_scale", so.rate_scale},
+                     {"jobs_arrived", r.jobs_arrived},
+                     {"completed", r.jobs_completed},
+                     {"duration_s", r.end_time_s},
+                     {"offered_tokens_per_s", r.offered_tokens_per_s},
+                     {"throughput_tokens_per_s", r.throughput_tokens_per_s()},
+                     {"stable", stable},
+                     {"backlog_slope_tokens_per_s", r.verdict.slope_tokens_per_s},
+                     {"backlog_slope_ci", {r.verdict.ci_low, r.verdict.ci_high}},
+                     {"stations", nlohmann::json::array()},
+                     {"classes", nlohmann::json::array()},
+                     {"latency_s", {{"ttft", quantiles(r.hops.ttft)}, {"tbt", quantiles(r.hops.tbt)}, {"e2e", quantiles(r.hops.e2e)}, {"queueing", quantiles(r.hops.queueing)}}}};
+    for (std::size_t s = 0; s < r.stations.size(); ++s) {
+      const auto& st = r.stations[s];
+      j["stations"].push_back({{"station", st.name},
+                               {"engine", st.engine},
+                               {"replicas", st.replicas},
+                               {"offered_tokens_per_s", st.offered_tokens_per_s},
+                               {"throughput_tokens_per_s", r.end_time_s > 0 ? static_cast<double>(st.tokens) / r.end_time_s : 0},
+                               {"tokens_per_replica", st.tokens_per_replica},
+                               {"load", loads[s].load * so.rate_scale},
+                               {"stable", st.verdict.stable},
+                               {"backlog_slope_tokens_per_s", st.verdict.slope_tokens_per_s}});
+    }
+    for (const auto& c : r.classes)
+      j["classes"].push_back({{"class", c.name}, {"arrived", c.arrived}, {"completed", c.completed}, {"e2e_s", quantiles(c.e2e)}});
+    if (!o.expect.empty()) j["expect"] = o.expect;
+    fmt::print("{}\n", j.dump(2));
+    return code;
+  }
+  std::string out = fmt::format("simulate network {}: arrival rates × {:.3f}, seed {}\n", n.name, so.rate_scale, o.seed);
+  out += fmt::format("  {:.1f} s simulated: {} jobs arrived, {} completed; offered {:.1f} tokens/s, throughput {:.1f} tokens/s\n",
+                     r.end_time_s, r.jobs_arrived, r.jobs_completed, r.offered_tokens_per_s, r.throughput_tokens_per_s());
+  out += "  station       engine            replicas  load     offered tok/s  throughput tok/s  backlog slope  verdict\n";
+  for (std::size_t s = 0; s < r.stations.size(); ++s) {
+    const auto& st = r.stations[s];
+    out += fmt::format("  {:<12}  {:<16}  {:>8}  {:>6.3f}  {:>13.1f}  {:>16.1f}  {:>13.1f}  {}\n", st.name, st.engine, st.replicas,
+                       loads[s].load * so.rate_scale, st.offered_tokens_per_s,
+                       r.end_time_s > 0 ? static_cast<double>(st.tokens) / r.end_time_s : 0, st.verdict.slope_tokens_per_s,
+                       st.verdict.stable ? "stable" : "unstable");
+  }
+  out += "  class         arrived  completed  end-to-end mean (s)  p99 (s)\n";
+  for (const auto& c : r.classes)
+    out += fmt::format("  {:<12}  {:>7}  {:>9}  {:>19.3f}  {:>7.3f}\n", c.name, c.arrived, c.completed, c.e2e.mean(),
+                       c.e2e.quantile(0.99));
+  out += fmt::format("  network backlog slope {:.1f} tokens/s (95% CI {:.1f} .. {:.1f})\n", r.verdict.slope_tokens_per_s,
+                     r.verdict.ci_low, r.verdict.ci_high);
+  out += fmt::format("  verdict: {}\n", verdict_text(stable, o, code));
+  fmt::print("{}", out);
+  return code;
+}
+
 int run_simulate(const SimulateOptions& o) {
   core::Diagnostics diags;
   auto spec = dsl::load_spec(o.file, diags);
@@ -66,10 +154,17 @@ int run_simulate(const SimulateOptions& o) {
     print_diagnostics(diags);
     return kBadInput;
   }
-  auto bad = [&](const std::string& message) {
-    fmt::print(stderr, "batchproof simulate: error: {}\n", message);
-    return kBadInput;
-  };
+  auto bad = bad_usage;
+  if (!o.expect.empty() && o.expect != "stable" && o.expect != "unstable")
+    return bad(fmt::format("--expect takes 'stable' or 'unstable', not '{}'", o.expect));
+  if (o.requests && o.duration_s) return bad("give --requests or --duration, not both");
+  if (o.load && *o.load <= 0) return bad("--load must be positive");
+  if (!o.network.empty()) {
+    const core::Network* n = spec->find_network(o.network);
+    if (!n) return bad(fmt::format("no network '{}' in {}", o.network, o.file));
+    return run_network(o, *spec, *n);
+  }
+  if (o.engine.empty()) return bad("give --engine E (or --network N)");
   const core::Engine* engine = spec->find_engine(o.engine);
   if (!engine) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
   std::vector<core::Arrival> replay;
@@ -91,11 +186,7 @@ int run_simulate(const SimulateOptions& o) {
     if (!workload) return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));
   }
   if (o.load && o.rate) return bad("give --load or --rate, not both");
-  if (o.requests && o.duration_s) return bad("give --requests or --duration, not both");
-  if (o.load && *o.load <= 0) return bad("--load must be positive");
   if (o.rate && *o.rate <= 0) return bad("--rate must be positive");
-  if (!o.expect.empty() && o.expect != "stable" && o.expect != "unstable")
-    return bad(fmt::format("--expect takes 'stable' or 'unstable', not '{}'", o.expect));
 
   core::LoadFigures figures = core::load_on(*engine, *workload);
   double mean_tokens = workload->mean_prompt() + workload->mean_output();
@@ -162,10 +253,10 @@ int run_simulate(const SimulateOptions& o) {
                      {"backlog_slope_ci", {r.verdict.ci_low, r.verdict.ci_high}},
                      {"fluid_slope_tokens_per_s", fluid},
                      {"latency_s",
-                      {{"ttft", quantiles(r.ttft)},
-                       {"tbt", quantiles(r.tbt)},
-                       {"e2e", quantiles(r.e2e)},
-                       {"queueing", quantiles(r.queueing)}}}};
+                      {{"ttft", quantiles(r.latency.ttft)},
+                       {"tbt", quantiles(r.latency.tbt)},
+                       {"e2e", quantiles(r.latency.e2e)},
+                       {"queueing", quantiles(r.latency.queueing)}}}};
     if (!o.expect.empty()) j["expect"] = o.expect;
     fmt::print("{}\n", j.dump(2));
     return code;
@@ -178,13 +269,12 @@ int run_simulate(const SimulateOptions& o) {
   out += fmt::format("  throughput {:.1f} tokens/s", r.throughput_tokens_per_s());
   if (engine->token_budget) out += fmt::format(", budget utilisation {:.3f}", r.utilisation());
   out += "\n  latency (s)        mean        p50        p90        p99\n";
-  out += latency_row("TTFT", r.ttft) + latency_row("TBT", r.tbt) + latency_row("end-to-end", r.e2e) +
-         latency_row("queueing", r.queueing);
+  out += latency_row("TTFT", r.latency.ttft) + latency_row("TBT", r.latency.tbt) +
+         latency_row("end-to-end", r.latency.e2e) + latency_row("queueing", r.latency.queueing);
   out += fmt::format("  backlog slope {:.1f} tokens/s (95% CI {:.1f} .. {:.1f}), fluid slope {:.1f} tokens/s\n",
                      r.verdict.slope_tokens_per_s, r.verdict.ci_low, r.verdict.ci_high, fluid);
   if (r.frozen) out += fmt::format("  frozen at {:.3f} s: work present and nothing schedulable\n", r.frozen_at_s);
-  out += fmt::format("  verdict: {}{}\n", stable ? "stable" : "unstable",
-                     o.expect.empty() ? "" : (code == kHolds ? " (as expected)" : fmt::format(" (expected {})", o.expect)));
+  out += fmt::format("  verdict: {}\n", verdict_text(stable, o, code));
   fmt::print("{}", out);
   return code;
 }
@@ -195,7 +285,8 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<SimulateOptions>();
   CLI::App* cmd = app.add_subcommand("simulate", "Discrete-event run of one engine: backlog, throughput, latency, stability");
   cmd->add_option("file", o->file, "spec file (.bp)")->required();
-  cmd->add_option("--engine", o->engine, "engine to run")->required();
+  cmd->add_option("--engine", o->engine, "engine to run");
+  cmd->add_option("--network", o->network, "network to run (instead of an engine)");
   cmd->add_option("--workload", o->workload, "workload to run");
   cmd->add_option("--load", o->load, "arrival rate as a fraction of the usable capacity");
   cmd->add_option("--rate", o->rate, "arrival rate in requests per second");

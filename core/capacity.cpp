@@ -108,4 +108,21 @@ LoadFigures load_on(const Engine& e, const Workload& w) {
   return f;
 }
 
+std::vector<StationLoad> station_loads(const Spec& spec, const Network& n) {
+  std::vector<StationLoad> out;
+  for (const auto& st : n.stations) {
+    StationLoad sl{st.name, st.engine, st.replicas};
+    for (const auto& c : n.classes)
+      for (const auto& stage : c.route)
+        for (const auto& h : stage.hops)
+          if (h.station == st.name) sl.offered_tokens_per_s += c.arrivals.mean_rate() * (h.prompt.mean() + h.output.mean());
+    if (const Engine* e = spec.find_engine(st.engine))
+      sl.capacity_tokens_per_s = static_cast<double>(st.replicas) * compute_capacity(*e).tokens_per_s;
+    sl.load = sl.capacity_tokens_per_s > 0 ? sl.offered_tokens_per_s / sl.capacity_tokens_per_s
+                                           : std::numeric_limits<double>::infinity();
+    out.push_back(sl);
+  }
+  return out;
+}
+
 }  // namespace batchproof::core

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/engine.hpp"
+#include "core/spec.hpp"
 #include "core/workload.hpp"
 
 namespace batchproof::core {
@@ -56,5 +57,16 @@ struct LoadFigures {
   double load = 0;  // offered / usable; infinity when usable is 0
 };
 LoadFigures load_on(const Engine& e, const Workload& w);
+
+// The per-engine capacity condition of a network (MODEL.md §7): the work sent to each station
+// per second against replicas × its engine's compute capacity.
+struct StationLoad {
+  std::string station, engine;
+  std::int64_t replicas = 1;
+  double offered_tokens_per_s = 0;
+  double capacity_tokens_per_s = 0;
+  double load = 0;  // infinity when the capacity is 0
+};
+std::vector<StationLoad> station_loads(const Spec& spec, const Network& network);
 
 }  // namespace batchproof::core

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <set>
@@ -93,9 +94,10 @@ struct TraceArrival {
   friend bool operator==(const TraceArrival&, const TraceArrival&) = default;
 };
 
-// One iteration. `arrivals` are the requests that arrived after the previous record (its
-// end_s, or a state's time_s) and at or before start_s; counts and kv_used are taken at end_s,
-// over the requests recorded so far.
+// One iteration. `arrivals` are the requests this batch is the first to see: arrived after the
+// previous record's start_s (a state's time_s; none before the first record) and at or before
+// this start_s. Counts and kv_used are taken at end_s over the requests recorded so far, so
+// arrivals during the iteration count from the next record on.
 struct TraceIteration {
   std::int64_t index = 0;  // iterations before this one
   double start_s = 0;
@@ -181,6 +183,8 @@ class TraceReader {
   enum class LineResult { Line, End, Error };
   LineResult read_line();
   bool read_header(TraceRecord& record);
+  bool read_record(TraceRecord& record);
+  void fail(SourceLoc loc, std::string message);
   void malformed(int col, std::string message);
   void finish();
 
@@ -189,6 +193,7 @@ class TraceReader {
   Diagnostics diags_;
   std::string line_;           // the current line, without its end
   bool line_terminated_ = false;  // it ended with '\n' (false: the input ends there)
+  bool line_too_long_ = false;    // cut at the longest line read
   int line_number_ = 0;
   int record_line_ = 0;
   int malformed_ = 0;

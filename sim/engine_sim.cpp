@@ -10,13 +10,6 @@ namespace batchproof::sim {
 
 namespace {
 
-// Per-request times for the latency metrics, indexed by request id (ids are 0, 1, 2, ...).
-struct Times {
-  double arrival = 0;
-  double last_token = -1;  // < 0: no output token yet
-  bool scheduled = false;
-};
-
 // The arrivals of a run, from the workload's process or from a given list.
 class Source {
  public:
@@ -54,7 +47,7 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
   SimResult res;
   Source source(workload, options);
   core::EngineState state;
-  std::vector<Times> times;
+  LatencyRecorder latency(res.latency);
   const double budget = engine.token_budget ? static_cast<double>(*engine.token_budget) : 0;
 
   // The backlog series is sampled on a fixed grid of simulated time; the grid is set by the
@@ -102,7 +95,7 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
       r.prompt = std::max<std::int64_t>(1, arr.prompt);
       r.output = std::max<std::int64_t>(1, arr.output);
       offered_tokens += static_cast<double>(r.prompt + r.output);
-      times.push_back({arr.time_s, -1, false});
+      latency.submitted(r.id, arr.time_s);
       core::arrive(state, std::move(r));
       ++present;
       res.end_time_s = arr.time_s;
@@ -131,28 +124,9 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
     res.tokens += out.batch.tokens;
     res.budget_tokens += budget;
     res.preemptions += out.preempted.size();
-    for (auto id : out.admitted) {
-      Times& tm = times[static_cast<std::size_t>(id)];
-      if (!tm.scheduled) {
-        tm.scheduled = true;
-        res.queueing.record(t - tm.arrival);
-      }
-    }
-    for (const auto& item : out.batch.items) {
-      Times& tm = times[static_cast<std::size_t>(item.request)];
-      if (item.decode && tm.last_token >= 0) res.tbt.record(end - tm.last_token);
-      if (item.decode) tm.last_token = end;
-    }
-    for (auto id : out.first_tokens) {
-      Times& tm = times[static_cast<std::size_t>(id)];
-      res.ttft.record(end - tm.arrival);
-      tm.last_token = end;
-    }
-    for (const auto& f : out.finished) {
-      res.e2e.record(end - times[static_cast<std::size_t>(f.id)].arrival);
-      ++res.completed;
-      --present;
-    }
+    latency.iteration(out, t, end);
+    res.completed += out.finished.size();
+    present -= static_cast<std::int64_t>(out.finished.size());
     sample(t);
     t = end;
     if (options.progress && res.iterations % progress_every == 0) {

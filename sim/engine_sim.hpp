@@ -11,6 +11,7 @@
 #include "core/workload.hpp"
 #include "sim/arrival_times.hpp"
 #include "sim/histogram.hpp"
+#include "sim/latency_recorder.hpp"
 #include "sim/stability.hpp"
 
 namespace batchproof::sim {
@@ -35,7 +36,7 @@ struct SimResult {
   double budget_tokens = 0;           // Σ b_max over iterations (for utilisation)
   double offered_tokens_per_s = 0;    // λ (m_p + m_d), measured over the arrivals
   double rate_per_s = 0;              // arrival rate
-  Histogram ttft, tbt, e2e, queueing;  // seconds
+  Latencies latency;
   std::vector<BacklogSample> backlog;            // tokens over time
   std::vector<BacklogSample> backlog_requests;   // requests present over time
   std::vector<double> offered_cumulative;        // tokens arrived by each sample's time

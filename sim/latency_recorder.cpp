@@ -1,0 +1,33 @@
+#include "sim/latency_recorder.hpp"
+
+namespace batchproof::sim {
+
+void LatencyRecorder::submitted(std::int64_t id, double time_s) {
+  auto index = static_cast<std::size_t>(id);
+  if (times_.size() <= index) times_.resize(index + 1);
+  times_[index] = Times{time_s, -1, false};
+}
+
+void LatencyRecorder::iteration(const core::StepOutcome& o, double start, double end) {
+  for (auto id : o.admitted) {
+    Times& t = at(id);
+    if (!t.scheduled) {  // a request restarted after preemption keeps its first admission
+      t.scheduled = true;
+      out_.queueing.record(start - t.arrival);
+    }
+  }
+  for (const auto& item : o.batch.items) {
+    if (!item.decode) continue;
+    Times& t = at(item.request);
+    if (t.last_token >= 0) out_.tbt.record(end - t.last_token);
+    t.last_token = end;
+  }
+  for (auto id : o.first_tokens) {
+    Times& t = at(id);
+    out_.ttft.record(end - t.arrival);
+    t.last_token = end;
+  }
+  for (const auto& f : o.finished) out_.e2e.record(end - at(f.id).arrival);
+}
+
+}  // namespace batchproof::sim
