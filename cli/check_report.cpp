@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/text_table.hpp"
+
 namespace batchproof::cli {
 
 namespace {
@@ -40,25 +42,6 @@ std::string kv_text(const core::Engine& e) {
   if (!kv) return "-";
   if (e.block_size > 1) return fmt::format("{} ({} blocks)", *kv, *kv / e.block_size);
   return std::to_string(*kv);
-}
-
-// A plain table: columns padded to their widest cell.
-std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent = "  ") {
-  std::vector<std::size_t> width;
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], r[i].size());
-    }
-  std::string out;
-  for (const auto& r : rows) {
-    std::string line = indent;
-    for (std::size_t i = 0; i < r.size(); ++i)
-      line += i + 1 == r.size() ? r[i] : fmt::format("{:<{}}  ", r[i], width[i]);
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
 }
 
 }  // namespace
@@ -99,7 +82,7 @@ std::string render_text(const CheckReport& r) {
     std::vector<std::vector<std::string>> rows{{"profile", "iteration time t(b)", "t(512)", "gpu"}};
     for (const auto& p : s.profiles)
       rows.push_back({p.name, time_formula(p.time), ms(p.time.seconds(512)), p.gpu.value_or("-")});
-    out += "\nprofiles\n" + table(rows);
+    out += "\nprofiles\n" + render_table(rows);
   }
   if (!s.engines.empty()) {
     std::vector<std::vector<std::string>> rows{
@@ -114,7 +97,7 @@ std::string render_text(const CheckReport& r) {
                       c.b_max.from_budget ? ms(c.t_b_max_s) : "-",
                       c.b_max.from_budget ? rate(c.tokens_per_s) + " tokens/s" : "(per workload)"});
     }
-    out += "\nengines\n" + table(rows);
+    out += "\nengines\n" + render_table(rows);
   }
   if (!s.workloads.empty()) {
     std::vector<std::vector<std::string>> rows{
@@ -123,7 +106,7 @@ std::string render_text(const CheckReport& r) {
       rows.push_back({w.name, arrivals_text(w.arrivals), fmt::format("{:.3f} req/s", w.arrivals.mean_rate()),
                       fmt::format("{:.1f}", w.mean_prompt()), fmt::format("{:.1f}", w.mean_output()),
                       fmt::format("{:.1f} tokens/s", w.arrivals.mean_rate() * (w.mean_prompt() + w.mean_output()))});
-    out += "\nworkloads\n" + table(rows);
+    out += "\nworkloads\n" + render_table(rows);
   }
   if (!r.loads.empty()) {
     std::vector<std::vector<std::string>> rows{
@@ -134,7 +117,7 @@ std::string render_text(const CheckReport& r) {
                       f.memory ? rate(f.memory->tokens_per_s) : "-", rate(f.usable_tokens_per_s),
                       std::isfinite(f.load) ? fmt::format("{:.3f}", f.load) : "-"});
     }
-    out += "\nload = offered / usable capacity (MODEL.md §3)\n" + table(rows);
+    out += "\nload = offered / usable capacity (MODEL.md §3)\n" + render_table(rows);
     bool any_memory = false;
     for (const auto& p : r.loads) any_memory |= p.figures.memory.has_value();
     if (any_memory)
@@ -147,7 +130,7 @@ std::string render_text(const CheckReport& r) {
     for (const auto& st : r.stations)
       rows.push_back({st.network, st.station, st.engine, std::to_string(st.replicas), rate(st.offered_tokens_per_s),
                       rate(st.capacity_tokens_per_s), std::isfinite(st.load) ? fmt::format("{:.3f}", st.load) : "-"});
-    out += "\nstations (per-engine capacity condition, MODEL.md §7)\n" + table(rows);
+    out += "\nstations (per-engine capacity condition, MODEL.md §7)\n" + render_table(rows);
   }
   if (!r.findings.empty()) {
     out += "\nfindings\n";

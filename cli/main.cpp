@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_fmt_command(app, exit_code);
   add_simulate_command(app, exit_code);
   add_arrivals_command(app, exit_code);
+  add_capacity_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
