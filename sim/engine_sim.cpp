@@ -84,6 +84,13 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
   };
 
   std::uint64_t progress_every = 4096;
+  core::TraceIteration record;
+  std::vector<core::TraceArrival> trace_arrivals;
+  std::int64_t trace_index = 0;
+  if (options.trace) {
+    options.trace->write_header(core::trace_header(engine, "simulate", options.spec_file));
+    options.trace->write_state(core::trace_state(state, 0));
+  }
   for (;;) {
     // Arrivals up to now join the queue (at the batch boundary).
     while (const core::Arrival* a = source.peek()) {
@@ -96,6 +103,7 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
       r.output = std::max<std::int64_t>(1, arr.output);
       offered_tokens += static_cast<double>(r.prompt + r.output);
       latency.submitted(r.id, arr.time_s);
+      if (options.trace) trace_arrivals.push_back({r.id, arr.time_s, r.prompt, r.output, arr.cls});
       core::arrive(state, std::move(r));
       ++present;
       res.end_time_s = arr.time_s;
@@ -120,6 +128,16 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
       continue;
     }
     double end = t + out.batch.duration_s;
+    if (options.trace) {
+      core::fill_iteration(record, out, state);
+      record.index = trace_index++;
+      record.start_s = t;
+      record.end_s = end;
+      record.arrivals.swap(trace_arrivals);
+      trace_arrivals.clear();
+      record.requests.reset();
+      options.trace->write_iteration(record);
+    }
     res.busy_time_s += out.batch.duration_s;
     res.tokens += out.batch.tokens;
     res.budget_tokens += budget;

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/engine.hpp"
+#include "core/trace_format.hpp"
 #include "core/workload.hpp"
 #include "sim/arrival_times.hpp"
 #include "sim/histogram.hpp"
@@ -26,6 +28,10 @@ struct SimOptions {
   const std::vector<core::Arrival>* arrivals = nullptr;
   // Called now and then with the fraction done (for a progress line).
   std::function<void(double)> progress;
+  // When set, the run is written there in batchproof's trace format (docs/trace-format.md):
+  // a header, the initial state, then every iteration with the arrivals before it.
+  core::TraceWriter* trace = nullptr;
+  std::string spec_file;  // for the trace's header
 };
 
 struct SimResult {
