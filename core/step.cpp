@@ -109,7 +109,7 @@ class Former {
 
  private:
   Request& at(Ref r) { return r.waiting ? s_.waiting[r.index] : s_.running[r.index]; }
-  std::int64_t rounded(std::int64_t tokens) const { return (tokens + bs_ - 1) / bs_ * bs_; }
+  std::int64_t rounded(std::int64_t tokens) const { return bs_ == 1 ? tokens : (tokens + bs_ - 1) / bs_ * bs_; }
   std::int64_t free_kv() const { return kv_cap_ - s_.kv_used; }
   void refresh() {
     live_.budget_left = budget_ - batch_tokens_;
@@ -125,8 +125,10 @@ class Former {
     return !r.prompt_done() && (rule.source == Source::Started || rule.source == Source::Pending);
   }
 
-  // Grows a request's KV to hold `tokens` processed tokens; false if memory is short.
+  // Grows a request's KV to hold `tokens` processed tokens; false if memory is short. Without
+  // a KV limit nothing is reserved ahead (the step's accounting after the batch keeps kv_used).
   bool grow_kv(Request& r, std::int64_t tokens) {
+    if (kv_cap_ >= kUnlimited) return true;
     std::int64_t extra = rounded(tokens) - r.kv_held;
     if (extra <= 0) return true;
     if (extra > free_kv()) return false;
@@ -286,10 +288,8 @@ class Former {
       if (!eligible(rule, at(ref), ref.waiting)) return true;
       if (take(rule, ref)) {
         ++taken;
-        refresh();
         return true;
       }
-      refresh();
       return rule.blocked == Blocked::Skip;
     };
     bool reads_running = rule.phase == Phase::Decode || rule.source != Source::Waiting;
@@ -366,6 +366,18 @@ std::int64_t backlog_tokens(const EngineState& state) {
 
 StepOutcome step(const Engine& engine, EngineState& s) {
   StepOutcome out;
+  step(engine, s, out);
+  return out;
+}
+
+void step(const Engine& engine, EngineState& s, StepOutcome& out) {
+  out.batch.items.clear();
+  out.batch.tokens = out.batch.prefill_tokens = out.batch.decode_tokens = 0;
+  out.batch.duration_s = 0;
+  out.finished.clear();
+  out.admitted.clear();
+  out.preempted.clear();
+  out.first_tokens.clear();
   auto& sc = s.scratch;
   sc.item_refs.clear();
   sc.evicted.clear();
@@ -390,7 +402,7 @@ StepOutcome step(const Engine& engine, EngineState& s) {
       ++r.decoded;
       out.first_tokens.push_back(r.id);
     }
-    std::int64_t need = (r.prefilled + r.decoded + bs - 1) / bs * bs;
+    std::int64_t need = bs == 1 ? r.prefilled + r.decoded : (r.prefilled + r.decoded + bs - 1) / bs * bs;
     if (need > r.kv_held) {  // only without a KV limit, where nothing was reserved ahead
       s.kv_used += need - r.kv_held;
       r.kv_held = need;
@@ -398,21 +410,32 @@ StepOutcome step(const Engine& engine, EngineState& s) {
   }
   batch.tokens = batch.prefill_tokens + batch.decode_tokens;
   batch.duration_s = engine.profile.time.seconds(batch.tokens);
-  out.preempted.reserve(sc.evicted.size());
 
-  // The running set after the iteration: survivors, then the newly admitted, in arrival order.
+  // Preempted requests restart (they are still in `running`, marked evicted).
   sc.kept.clear();
-  sc.admitted.clear();
-  for (auto& r : s.running) {
+  for (const auto& ref : sc.evicted) {
+    Request r = s.running[ref.index];  // only admitted requests are ever preempted
+    out.preempted.push_back(r.id);
+    restart(r);
+    r.evicted = false;
+    sc.kept.push_back(std::move(r));
+  }
+  // The running set after the iteration, compacted in place: finished and preempted leave.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < s.running.size(); ++i) {
+    Request& r = s.running[i];
     if (r.evicted) continue;
     if (r.finished()) {
       if (engine.batching == Batching::Static) s.cohort_kv += r.kv_held;
       else s.kv_used -= r.kv_held;
-      out.finished.push_back(r);
+      out.finished.push_back(std::move(r));
       continue;
     }
-    sc.kept.push_back(std::move(r));
+    if (kept != i) s.running[kept] = std::move(r);
+    ++kept;
   }
+  s.running.erase(s.running.begin() + static_cast<std::ptrdiff_t>(kept), s.running.end());
+  sc.admitted.clear();
   // Waiting requests admitted by this batch leave the queue (most often a prefix of it).
   bool any_admitted = !out.admitted.empty();
   if (any_admitted) {
@@ -446,23 +469,21 @@ StepOutcome step(const Engine& engine, EngineState& s) {
     }
   }
   // Preempted requests go back to the front of the queue, the last preempted first.
-  for (const auto& ref : sc.evicted) {
-    Request r = ref.waiting ? s.waiting[ref.index] : s.running[ref.index];
-    out.preempted.push_back(r.id);
-  }
-  for (std::size_t k = 0; k < sc.evicted.size(); ++k) {
-    const auto& ref = sc.evicted[k];
-    if (ref.waiting) continue;  // cannot happen: only admitted requests are preempted
-    Request r = s.running[ref.index];
-    restart(r);
-    r.evicted = false;
-    s.waiting.push_front(std::move(r));
-  }
+  for (auto& r : sc.kept) s.waiting.push_front(std::move(r));
+  // Admitted requests join the running set in arrival order (most often at its end).
   std::sort(sc.admitted.begin(), sc.admitted.end(), [](const Request& a, const Request& b) { return a.id < b.id; });
-  s.running.clear();
-  std::merge(std::make_move_iterator(sc.kept.begin()), std::make_move_iterator(sc.kept.end()),
-             std::make_move_iterator(sc.admitted.begin()), std::make_move_iterator(sc.admitted.end()),
-             std::back_inserter(s.running), [](const Request& a, const Request& b) { return a.id < b.id; });
+  if (!sc.admitted.empty()) {
+    if (s.running.empty() || sc.admitted.front().id > s.running.back().id) {
+      for (auto& r : sc.admitted) s.running.push_back(std::move(r));
+    } else {
+      std::vector<Request> merged;
+      merged.reserve(s.running.size() + sc.admitted.size());
+      std::merge(std::make_move_iterator(s.running.begin()), std::make_move_iterator(s.running.end()),
+                 std::make_move_iterator(sc.admitted.begin()), std::make_move_iterator(sc.admitted.end()),
+                 std::back_inserter(merged), [](const Request& a, const Request& b) { return a.id < b.id; });
+      s.running.swap(merged);
+    }
+  }
 
   // A static cohort frees its memory when its last member is done.
   if (engine.batching == Batching::Static && s.cohort >= 0) {
@@ -475,7 +496,6 @@ StepOutcome step(const Engine& engine, EngineState& s) {
   }
   s.iterations_since_prefill = batch.prefill_tokens > 0 ? 0 : s.iterations_since_prefill + 1;
   ++s.iteration;
-  return out;
 }
 
 }  // namespace batchproof::core

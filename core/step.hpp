@@ -44,6 +44,8 @@ namespace batchproof::core {
 // Runs one iteration of `engine` on `state`, in place. An empty batch leaves the state as
 // it was (but for iteration counters): the engine idles until something arrives.
 StepOutcome step(const Engine& engine, EngineState& state);
+// The same, filling `outcome` (its vectors are reused: a loop that keeps one allocates nothing).
+void step(const Engine& engine, EngineState& state, StepOutcome& outcome);
 
 // Adds an arrived request to the back of the waiting queue.
 void arrive(EngineState& state, Request request);

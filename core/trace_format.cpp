@@ -1,19 +1,19 @@
 #include "core/trace_format.hpp"
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
-#include <istream>
 #include <iterator>
-#include <limits>
 #include <ostream>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/detail/json_line.hpp"
+#include "core/line_diagnostics.hpp"
+#include "core/line_reader.hpp"
 #include "core/state.hpp"
 
 namespace batchproof::core {
@@ -22,10 +22,6 @@ namespace {
 
 using nlohmann::json;
 
-// Enough to see what is wrong without burying it: a broken file usually breaks every line.
-constexpr int kMaxLineErrors = 10;
-constexpr std::size_t kMaxQuoted = 40;        // bytes of a bad value quoted in a message
-constexpr std::size_t kMaxShownLine = 4096;   // bytes of a source line kept in a diagnostic
 // The longest line read: a state record of a million requests is about 130 MB. Past this a
 // line is skipped rather than held, so that a file with no line breaks cannot fill memory.
 constexpr std::size_t kMaxLineBytes = std::size_t{256} << 20;
@@ -40,45 +36,6 @@ constexpr std::string_view kHeaderExample = R"({"type": "header", "schema_versio
 
 std::string_view accounting_name(Accounting a) { return a == Accounting::Vidur ? "vidur" : "paper"; }
 std::string_view budget_form_name(BudgetForm f) { return f == BudgetForm::Padded ? "padded" : "plain"; }
-
-// ---------------------------------------------------------------------------------------------
-// Text helpers (the same conventions as the arrivals reader)
-
-bool is_blank_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank_char(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank_char(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool is_blank(std::string_view s) { return trim(s).empty(); }
-
-// File bytes made safe for a message: control and non-ASCII bytes (junk, or a half-cut UTF-8
-// sequence) become '?', so a message is always printable and valid UTF-8.
-std::string printable(std::string_view s, std::size_t limit) {
-  std::string out;
-  for (char c : s.substr(0, limit)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u >= 0x7f) ? '?' : c;
-  }
-  if (s.size() > limit) out += "...";
-  return out;
-}
-
-// A long line is cut in the diagnostic, but never before the column it points at.
-std::string shown(std::string_view text, int col) {
-  const auto keep = std::max(kMaxShownLine, static_cast<std::size_t>(std::max(col, 0)) + 80);
-  return std::string(text.substr(0, keep));
-}
-
-// "syntax error while parsing value - invalid literal; last read: 'x'" from nlohmann's what().
-std::string json_error_detail(std::string_view what) {
-  if (auto p = what.find("] "); p != std::string_view::npos) what.remove_prefix(p + 2);
-  if (what.substr(0, 11) == "parse error")
-    if (auto p = what.find(": "); p != std::string_view::npos) what.remove_prefix(p + 2);
-  return printable(what, 200);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Writing
@@ -184,116 +141,8 @@ void append_requests(std::string& out, const std::vector<TraceRequestState>& req
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reading: nlohmann validates and reads a line; on a bad value we scan the line again (only
-// then) to point at the value's column, which nlohmann does not keep.
-
-struct Span {
-  std::size_t begin = 0, end = 0;
-};
-
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::size_t skip_json_space(std::string_view s, std::size_t i) {
-  while (i < s.size() && is_json_space(s[i])) ++i;
-  return i;
-}
-
-std::size_t skip_json_string(std::string_view s, std::size_t i) {
-  for (++i; i < s.size(); ++i) {
-    if (s[i] == '\\')
-      ++i;
-    else if (s[i] == '"')
-      return i + 1;
-  }
-  return s.size();
-}
-
-std::size_t skip_json_value(std::string_view s, std::size_t i) {
-  if (i >= s.size()) return i;
-  if (s[i] == '"') return skip_json_string(s, i);
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    while (i < s.size()) {
-      const char c = s[i];
-      if (c == '"') {
-        i = skip_json_string(s, i);
-        continue;
-      }
-      if (c == '{' || c == '[') ++depth;
-      if ((c == '}' || c == ']') && --depth == 0) return i + 1;
-      ++i;
-    }
-    return i;
-  }
-  while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_json_space(s[i])) ++i;
-  return i;
-}
-
-// A step into a JSON value: a member (by key) or an array element (by index).
-struct PathStep {
-  std::string_view key;  // always a literal of this file
-  std::size_t index = 0;
-  bool is_index = false;
-};
-using Path = std::vector<PathStep>;
-
-// "items[2].prefill"
-std::string path_name(const Path& path) {
-  std::string out;
-  for (const auto& step : path) {
-    if (step.is_index) {
-      fmt::format_to(std::back_inserter(out), "[{}]", step.index);
-    } else {
-      if (!out.empty()) out += '.';
-      out += step.key;
-    }
-  }
-  return out;
-}
-
-// The value at `path` in the object on `line`, following the steps while they can be
-// followed (a key written with escapes is not recognized): returns the span of the deepest
-// value found and how many steps led to it.
-std::pair<Span, std::size_t> locate(std::string_view line, const Path& path) {
-  std::size_t i = skip_json_space(line, 0);
-  std::size_t depth = 0;
-  for (const auto& step : path) {
-    if (i >= line.size()) break;
-    std::optional<std::size_t> found;
-    if (step.is_index) {
-      if (line[i] != '[') break;
-      std::size_t j = skip_json_space(line, i + 1);
-      bool ok = true;
-      for (std::size_t k = 0; k < step.index && ok; ++k) {
-        j = skip_json_space(line, skip_json_value(line, j));
-        ok = j < line.size() && line[j] == ',';
-        j = skip_json_space(line, j + 1);
-      }
-      if (ok && j < line.size()) found = j;
-    } else {
-      if (line[i] != '{') break;
-      std::size_t j = i + 1;
-      for (;;) {
-        j = skip_json_space(line, j);
-        if (j >= line.size() || line[j] != '"') break;
-        const std::size_t key_end = skip_json_string(line, j);
-        if (key_end < j + 2) break;
-        const std::string_view name = line.substr(j + 1, key_end - j - 2);
-        j = skip_json_space(line, key_end);
-        if (j >= line.size() || line[j] != ':') break;
-        j = skip_json_space(line, j + 1);
-        if (name == step.key) found = j;  // the last one, as nlohmann keeps
-        j = skip_json_space(line, skip_json_value(line, j));
-        if (j >= line.size() || line[j] != ',') break;
-        ++j;
-      }
-    }
-    if (!found) break;
-    i = *found;
-    ++depth;
-  }
-  return {Span{i, skip_json_value(line, i)}, depth};
-}
+// Reading (core/detail/json_line.hpp: nlohmann reads a line; the line is scanned again as text
+// only to point at a bad value)
 
 enum class Bound { Any, NonNegative, Positive };
 
@@ -344,26 +193,9 @@ class RecordParser {
   bool object(const json& v) { return v.is_object() || expected("an object", v); }
 
   bool whole(const json& v, std::int64_t& out, Bound bound) {
-    bool ok = false;
-    bool out_of_range = false;
-    if (v.is_number_unsigned()) {
-      const auto u = v.get<std::uint64_t>();
-      out_of_range = u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-      if (!out_of_range) out = static_cast<std::int64_t>(u);
-      ok = !out_of_range;
-    } else if (v.is_number_integer()) {
-      out = v.get<std::int64_t>();
-      ok = true;
-    } else if (v.is_number_float()) {
-      // 12.0 is accepted: tools that write through floating point print whole numbers so.
-      const double d = v.get<double>();
-      if (std::isfinite(d) && d == std::floor(d)) {
-        out_of_range = std::abs(d) >= 9.2e18;
-        if (!out_of_range) out = static_cast<std::int64_t>(d);
-        ok = !out_of_range;
-      }
-    }
-    if (out_of_range) return value_error(fmt::format("number out of range, found {}", found(v)));
+    const WholeNumber w = whole_from_json(v, out);
+    if (w == WholeNumber::OutOfRange) return value_error(fmt::format("number out of range, found {}", found(v)));
+    bool ok = w == WholeNumber::Ok;
     if (ok && bound == Bound::NonNegative) ok = out >= 0;
     if (ok && bound == Bound::Positive) ok = out >= 1;
     return ok || expected(whole_number_text(bound), v);
@@ -376,13 +208,7 @@ class RecordParser {
     return true;
   }
 
-  bool seconds(const json& v, double& out) {
-    if (v.is_number()) {
-      out = v.get<double>();
-      if (std::isfinite(out)) return true;
-    }
-    return expected("a finite number of seconds", v);
-  }
+  bool seconds(const json& v, double& out) { return finite_from_json(v, out) || expected("a finite number of seconds", v); }
 
   bool string(const json& v, std::string& out) {
     if (!v.is_string()) return expected("a string", v);
@@ -467,8 +293,8 @@ class RecordParser {
   // prints it).
   std::string found(const json& v) const {
     const auto [span, depth] = locate(line_, path_);
-    if (depth == path_.size()) return printable(line_.substr(span.begin, span.end - span.begin), kMaxQuoted);
-    return printable(v.dump(-1, ' ', false, json::error_handler_t::replace), kMaxQuoted);
+    if (depth == path_.size()) return written_value(line_, span);
+    return printable(v.dump(-1, ' ', false, json::error_handler_t::replace));
   }
 
   bool fail(int col, std::string message) {
@@ -603,9 +429,7 @@ bool read_header_fields(RecordParser& p, const json& j, TraceHeader& h) {
 
 // A parse error at the end of a line that the input ends in: the writer was cut off (a
 // collector killed, a disk full), which is worth saying in those words.
-bool cut_off(const json::parse_error& e, std::string_view line, bool terminated) {
-  return !terminated && e.byte >= line.size();
-}
+bool cut_off(const JsonLine& parsed, bool terminated) { return !parsed.valid && parsed.at_end && !terminated; }
 
 }  // namespace
 
@@ -835,71 +659,31 @@ void TraceWriter::flush() {
 
 TraceReader::TraceReader(std::istream& in, std::string path) : in_(in), path_(std::move(path)) {}
 
-// One line into line_, in chunks, so that a line past kMaxLineBytes is skipped, not held.
 TraceReader::LineResult TraceReader::read_line() {
-  line_.clear();
-  if (line_.capacity() > (std::size_t{16} << 20)) line_.shrink_to_fit();  // after one huge line
-  line_terminated_ = false;
-  line_too_long_ = false;
-  bool any = false;
-  std::array<char, 1 << 16> buf;
-  auto keep = [&](std::size_t n) {
-    any = any || n > 0;
-    if (line_too_long_) return;
-    if (line_.size() + n > kMaxLineBytes) {
-      line_too_long_ = true;
-      line_.clear();
-      return;
-    }
-    line_.append(buf.data(), n);
-  };
-  for (;;) {
-    in_.getline(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const auto n = static_cast<std::size_t>(in_.gcount());
-    if (in_.bad()) return LineResult::Error;
-    if (in_.eof()) {  // the input ends: what was read is an unterminated last line
-      keep(n);
-      break;
-    }
-    if (in_.fail()) {  // the buffer is full and the line goes on
-      keep(n);
-      any = true;
-      in_.clear();
-      continue;
-    }
-    keep(n - 1);  // n counts the '\n'
-    any = true;
-    line_terminated_ = true;
-    break;
+  const LineRead r = core::read_line(in_, line_, line_number_, kMaxLineBytes);
+  line_terminated_ = r.terminated;
+  line_too_long_ = r.too_long;
+  switch (r.status) {
+    case LineStatus::Line: return LineResult::Line;
+    case LineStatus::End: return LineResult::End;
+    case LineStatus::Error: break;
   }
-  if (!any) return LineResult::End;
-  ++line_number_;
-  if (line_number_ == 1 && line_.compare(0, 3, "\xEF\xBB\xBF") == 0) line_.erase(0, 3);  // a UTF-8 byte order mark
-  if (!line_.empty() && line_.back() == '\r') line_.pop_back();  // CRLF files
-  return LineResult::Line;
+  return LineResult::Error;
 }
 
 void TraceReader::fail(SourceLoc loc, std::string message) {
-  diags_.error(std::move(loc), std::move(message), shown(line_, loc.col));
+  diags_.error(std::move(loc), std::move(message), shown_line(line_, loc.col));
   fatal_ = true;
 }
 
 void TraceReader::malformed(int col, std::string message) {
-  ++malformed_;
-  if (malformed_ <= kMaxLineErrors)
-    diags_.error({path_, line_number_, col}, std::move(message), shown(line_, col));
-  else if (malformed_ == kMaxLineErrors + 1)
-    first_omitted_ = {path_, line_number_, col};
+  add_malformed_line(diags_, malformed_, first_omitted_, {path_, line_number_, col}, std::move(message), line_);
 }
 
 void TraceReader::finish() {
   if (done_) return;
   done_ = true;
-  if (malformed_ > kMaxLineErrors) {
-    const int more = malformed_ - kMaxLineErrors;
-    // Located at the first line left out, so that sorted diagnostics keep it last.
-    diags_.error(first_omitted_, fmt::format("... and {} more malformed line{}", more, more == 1 ? "" : "s"));
-  }
+  report_omitted_lines(diags_, malformed_, first_omitted_);
 }
 
 bool TraceReader::next(TraceRecord& record) {
@@ -951,33 +735,26 @@ bool TraceReader::read_header(TraceRecord& record) {
     if (!is_blank(line_)) break;
   }
   const std::string_view line = line_;
-  const int first_col = static_cast<int>(skip_json_space(line, 0)) + 1;
+  const int first_col = json_start_column(line);
   const bool looks_json = trim(line).front() == '{';
   auto not_a_header = [&] {
     fail({path_, line_number_, first_col},
          fmt::format("not a batchproof trace: the first record must be a header {}, found {}", kHeaderExample,
-                     printable(trim(line), kMaxQuoted)));
+                     printable(trim(line))));
     return false;
   };
   if (!looks_json) return not_a_header();
-  json j;
-  try {
-    j = json::parse(line.begin(), line.end());
-  } catch (const json::parse_error& e) {
-    if (cut_off(e, line, line_terminated_)) {
-      fail({path_, line_number_, static_cast<int>(line.size()) + 1},
-           "not a batchproof trace: the input ends in the middle of the first record");
-      return false;
-    }
-    const int col = std::clamp(static_cast<int>(e.byte), 1, static_cast<int>(line.size()) + 1);
-    fail({path_, line_number_, col},
-         "not a batchproof trace: malformed JSON on the first line: " + json_error_detail(e.what()));
-    return false;
-  } catch (const json::exception& e) {  // a number too large for a double
-    fail({path_, line_number_, first_col},
-         "not a batchproof trace: malformed JSON on the first line: " + json_error_detail(e.what()));
+  const JsonLine parsed = parse_json_line(line, false);
+  if (cut_off(parsed, line_terminated_)) {
+    fail({path_, line_number_, static_cast<int>(line.size()) + 1},
+         "not a batchproof trace: the input ends in the middle of the first record");
     return false;
   }
+  if (!parsed.valid) {
+    fail({path_, line_number_, parsed.col}, "not a batchproof trace: malformed JSON on the first line: " + parsed.detail);
+    return false;
+  }
+  const json& j = parsed.value;
   if (!j.is_object()) return not_a_header();
   auto type = j.find("type");
   if (type == j.end() || !type->is_string() || type->get_ref<const std::string&>() != "header") return not_a_header();
@@ -1012,30 +789,18 @@ bool TraceReader::read_header(TraceRecord& record) {
 
 bool TraceReader::read_record(TraceRecord& record) {
   const std::string_view line = line_;
-  const int first_col = static_cast<int>(skip_json_space(line, 0)) + 1;
-  json j;
-  try {
-    // Past the reported errors only the count matters: no exception, no message.
-    j = malformed_ >= kMaxLineErrors ? json::parse(line.begin(), line.end(), nullptr, false)
-                                     : json::parse(line.begin(), line.end());
-  } catch (const json::parse_error& e) {
-    if (cut_off(e, line, line_terminated_)) {
-      malformed(static_cast<int>(line.size()) + 1, "truncated record: the input ends in the middle of this line");
-    } else {
-      const int col = std::clamp(static_cast<int>(e.byte), 1, static_cast<int>(line.size()) + 1);
-      malformed(col, "malformed JSON: " + json_error_detail(e.what()));
-    }
-    return false;
-  } catch (const json::exception& e) {  // a number too large for a double
-    malformed(first_col, "malformed JSON: " + json_error_detail(e.what()));
+  const JsonLine parsed = parse_json_line(line, malformed_limit_reached(malformed_));
+  if (cut_off(parsed, line_terminated_)) {
+    malformed(static_cast<int>(line.size()) + 1, "truncated record: the input ends in the middle of this line");
     return false;
   }
-  if (j.is_discarded()) {
-    malformed(first_col, {});
+  if (!parsed.valid) {
+    malformed(parsed.col, "malformed JSON: " + parsed.detail);
     return false;
   }
+  const json& j = parsed.value;
   if (!j.is_object()) {
-    malformed(first_col, fmt::format("expected a JSON object, found {}", printable(trim(line), kMaxQuoted)));
+    malformed(json_start_column(line), not_an_object(line));
     return false;
   }
   RecordParser p(line);
@@ -1068,8 +833,8 @@ bool TraceReader::read_record(TraceRecord& record) {
       const int col = p.member_column("type");
       diags_.warning({path_, line_number_, col},
                      fmt::format("unknown record type \"{}\", skipped (written by a newer batchproof?)",
-                                 printable(type, kMaxQuoted)),
-                     shown(line_, col));
+                                 printable(type)),
+                     shown_line(line_, col));
     }
     return false;
   }
