@@ -84,6 +84,7 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
   };
 
   std::uint64_t progress_every = 4096;
+  core::StepOutcome out;  // reused: the loop allocates nothing once warm
   core::TraceIteration record;
   std::vector<core::TraceArrival> trace_arrivals;
   std::int64_t trace_index = 0;
@@ -111,7 +112,7 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
     // The run ends with its arrivals: an unstable system never drains, so the metrics
     // cover the arrival period.
     if (!source.peek()) break;
-    core::StepOutcome out = core::step(engine, state);
+    core::step(engine, state, out);
     ++res.iterations;
     if (out.batch.empty()) {
       ++res.idle_iterations;

@@ -189,7 +189,7 @@ class Network {
   void start(std::size_t i) {
     Replica& r = replicas_[i];
     if (r.present == 0 || r.stuck) return;
-    r.pending = core::step(*r.engine, r.state);
+    core::step(*r.engine, r.state, r.pending);
     ++r.iterations;
     if (r.pending.batch.empty()) {  // nothing schedulable: only new work can change that
       r.stuck = true;
