@@ -10,8 +10,8 @@
 namespace batchproof::core {
 
 struct Request {
+  // (Fields that every iteration reads come first, within one cache line.)
   std::int64_t id = 0;
-  double arrival_s = 0;
   // Prompt tokens to prefill, and output tokens to produce, in all. A request preempted by
   // recompute restarts with prompt = every token it had processed and output = what is left
   // (Vidur's restart(); MODEL.md §6).
@@ -20,14 +20,15 @@ struct Request {
   std::int64_t prefilled = 0;  // prompt tokens processed
   std::int64_t decoded = 0;    // output tokens produced
   std::int64_t kv_held = 0;    // KV tokens held, block-rounded, reservation included
-  std::int64_t admitted_seq = -1;  // order of admission (for "youngest"); -1 while waiting
-  std::int32_t priority = 0;   // class rank for `priority` orders: 0 is the highest
-  std::int32_t cohort = -1;    // static batching: the batch this request belongs to
-  std::int32_t restarts = 0;   // times preempted
   // Work space of the step (meaningless between iterations): the request's item in the batch
   // being formed, or -1; and whether it was preempted while the batch was formed.
   std::int32_t slot = -1;
   bool evicted = false;
+  std::int32_t priority = 0;   // class rank for `priority` orders: 0 is the highest
+  std::int64_t admitted_seq = -1;  // order of admission (for "youngest"); -1 while waiting
+  double arrival_s = 0;
+  std::int32_t cohort = -1;    // static batching: the batch this request belongs to
+  std::int32_t restarts = 0;   // times preempted
 
   std::int64_t remaining_prompt() const { return prompt - prefilled; }
   bool prompt_done() const { return prefilled >= prompt; }
