@@ -46,6 +46,9 @@ struct EngineState {
   std::int32_t cohort = -1;      // static batching: the cohort in progress, -1 if none
   std::int64_t cohort_kv = 0;    // static batching: KV still held by finished members of the cohort
   std::int64_t iteration = 0;    // iterations run so far
+  // Running requests with their prompt partly done, and decoding, as the step left them
+  // (valid when counted_at == iteration; anything else recounts).
+  std::int64_t started_count = 0, decoding_count = 0, counted_at = -1;
 
   // Work space of the step, kept here so that an iteration allocates nothing once warm.
   // Not state: its contents mean nothing between iterations.

@@ -80,9 +80,14 @@ class Former {
     new_cohort_ = static_cast<std::int32_t>(s.iteration);  // any id unique to this admission round
     live_.waiting = static_cast<std::int64_t>(s.waiting.size());
     live_.running = static_cast<std::int64_t>(s.running.size());
-    for (const auto& r : s.running) {
-      if (!r.prompt_done()) ++live_.started;
-      else if (r.decoded < r.output) ++live_.decoding;
+    if (s.counted_at == s.iteration) {
+      live_.started = s.started_count;
+      live_.decoding = s.decoding_count;
+    } else {
+      for (const auto& r : s.running) {
+        if (!r.prompt_done()) ++live_.started;
+        else if (r.decoded < r.output) ++live_.decoding;
+      }
     }
     live_.since_prefill = s.iterations_since_prefill;
     refresh();
@@ -215,7 +220,7 @@ class Former {
   // Tries to give `r` its tokens under `rule`; true if it got them. (The decode case, by far
   // the most frequent, is kept small so that it inlines into the rule's scan.)
   bool take(const Rule& rule, Ref ref) {
-    if (e_.max_batch && static_cast<std::int64_t>(out_.batch.items.size()) >= *e_.max_batch) return false;
+    if (e_.max_batch && items_ >= *e_.max_batch) return false;
     Request& r = at(ref);
     if (rule.phase == Phase::Decode) {
       if (!rule.unbudgeted && batch_tokens_ + 1 > budget_) return false;
@@ -256,7 +261,7 @@ class Former {
 
   void add(Ref ref, Request& r, const BatchItem& item) {
     s_.scratch.item_refs.push_back(ref);
-    r.slot = static_cast<std::int32_t>(out_.batch.items.size());
+    r.slot = items_++;
     out_.batch.items.push_back(item);
     batch_tokens_ += item.prefill + (item.decode ? 1 : 0);
   }
@@ -303,7 +308,7 @@ class Former {
     for (std::size_t i = 0; i < running.size(); ++i) {
       Request& r = running[i];
       if (r.slot >= 0 || r.evicted || r.prefilled < r.prompt || r.decoded >= r.output) continue;
-      bool fits = static_cast<std::int64_t>(out_.batch.items.size()) < max_items && batch_tokens_ < budget &&
+      bool fits = items_ < max_items && batch_tokens_ < budget &&
                   (kv_cap_ >= kUnlimited || decode_memory(Ref{false, i}, r));
       if (!fits) {
         if (stop) return;
@@ -378,6 +383,7 @@ class Former {
   bool vidur_ = false, admission_open_ = true;
   std::int32_t new_cohort_ = 0;
   std::int64_t batch_tokens_ = 0, prefill_items_ = 0, max_prefill_ = 0;
+  std::int32_t items_ = 0;  // items in the batch so far
   Counters live_, at_start_;
 };
 
@@ -467,6 +473,7 @@ void step(const Engine& engine, EngineState& s, StepOutcome& out) {
   }
   // The running set after the iteration, compacted in place: finished and preempted leave.
   std::size_t kept = 0;
+  std::int64_t started = 0, decoding = 0;
   for (std::size_t i = 0; i < s.running.size(); ++i) {
     Request& r = s.running[i];
     if (r.evicted) continue;
@@ -476,6 +483,8 @@ void step(const Engine& engine, EngineState& s, StepOutcome& out) {
       out.finished.push_back(std::move(r));
       continue;
     }
+    if (!r.prompt_done()) ++started;
+    else ++decoding;  // not finished, so output is left
     if (kept != i) s.running[kept] = std::move(r);
     ++kept;
   }
@@ -515,6 +524,7 @@ void step(const Engine& engine, EngineState& s, StepOutcome& out) {
   }
   // Preempted requests go back to the front of the queue, the last preempted first.
   for (auto& r : sc.kept) s.waiting.push_front(std::move(r));
+  for (const auto& r : sc.admitted) (r.prompt_done() ? decoding : started) += 1;
   // Admitted requests join the running set in arrival order (most often at its end).
   std::sort(sc.admitted.begin(), sc.admitted.end(), [](const Request& a, const Request& b) { return a.id < b.id; });
   if (!sc.admitted.empty()) {
@@ -541,6 +551,9 @@ void step(const Engine& engine, EngineState& s, StepOutcome& out) {
   }
   s.iterations_since_prefill = batch.prefill_tokens > 0 ? 0 : s.iterations_since_prefill + 1;
   ++s.iteration;
+  s.started_count = started;
+  s.decoding_count = decoding;
+  s.counted_at = s.iteration;
 }
 
 }  // namespace batchproof::core
