@@ -1,5 +1,6 @@
 #include "sim/engine_sim.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -102,6 +103,9 @@ SimResult simulate_engine(const core::Engine& engine, const core::Workload& work
       r.arrival_s = arr.time_s;
       r.prompt = std::max<std::int64_t>(1, arr.prompt);
       r.output = std::max<std::int64_t>(1, arr.output);
+      // `priority` orders rank classes by the engine's class_priority (unlisted classes last).
+      const auto& order = engine.class_priority;
+      r.priority = static_cast<std::int32_t>(std::find(order.begin(), order.end(), arr.cls) - order.begin());
       offered_tokens += static_cast<double>(r.prompt + r.output);
       latency.submitted(r.id, arr.time_s);
       if (options.trace) trace_arrivals.push_back({r.id, arr.time_s, r.prompt, r.output, arr.cls});
