@@ -11,5 +11,7 @@ void add_fmt_command(CLI::App& app, int& exit_code);
 void add_simulate_command(CLI::App& app, int& exit_code);
 void add_arrivals_command(CLI::App& app, int& exit_code);
 void add_capacity_command(CLI::App& app, int& exit_code);
+void add_prove_command(CLI::App& app, int& exit_code);
+void add_verify_command(CLI::App& app, int& exit_code);
 
 }  // namespace batchproof::cli

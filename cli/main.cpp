@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   add_simulate_command(app, exit_code);
   add_arrivals_command(app, exit_code);
   add_capacity_command(app, exit_code);
+  add_prove_command(app, exit_code);
+  add_verify_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,84 @@
+// `batchproof prove FILE --engine E --property P [--requests N] [--timeout S] [--json]
+//   [--smt2 FILE]`: one per-iteration property for every state of up to N requests.
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/diagnostics_output.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/proof_report.hpp"
+#include "dsl/dsl.hpp"
+
+namespace batchproof::cli {
+
+namespace {
+struct ProveOptions {
+  std::string file, engine, property, smt2;
+  int requests = 8;
+  double timeout_s = 60;
+  bool json = false;
+};
+
+int run_prove(const ProveOptions& o) {
+  core::Diagnostics diags;
+  auto spec = dsl::load_spec(o.file, diags);
+  if (!spec) {
+    print_diagnostics(diags);
+    return kBadInput;
+  }
+  auto bad = [](const std::string& m) {
+    fmt::print(stderr, "batchproof prove: error: {}\n", m);
+    return kBadInput;
+  };
+  const core::Engine* e = spec->find_engine(o.engine);
+  if (!e) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
+  auto p = core::property_from_name(o.property);
+  if (!p || !core::is_per_iteration(*p))
+    return bad(fmt::format("'{}' is not a per-iteration property (work_conserving, budget, batch_limit, memory_safe, "
+                           "progress, fcfs)",
+                           o.property));
+  if (o.requests < 1 || o.requests > 64) return bad("--requests must be between 1 and 64");
+  if (!(o.timeout_s > 0)) return bad("--timeout must be positive");
+  solver::ProveOptions po{o.requests, o.timeout_s, o.smt2};
+  solver::ProofResult r = solver::prove(*e, *p, po);
+  if (o.json) {
+    nlohmann::json j = proof_json(r);
+    j["schema_version"] = 1;
+    j["command"] = "prove";
+    j["engine"] = e->name;
+    j["property"] = o.property;
+    fmt::print("{}\n", j.dump(2));
+    return exit_code_of(r.verdict);
+  }
+  std::string head = fmt::format("prove {} {}: {}", e->name, o.property, verdict_word(r.verdict));
+  switch (r.verdict) {
+    case solver::Verdict::Holds:
+      head += r.reason.empty() ? fmt::format(" for every state of up to {} requests", r.requests) : ": " + r.reason;
+      break;
+    case solver::Verdict::Violated:
+      head += fmt::format(" (a smallest counterexample, {} request{})",
+                          r.counterexample->state.running.size() + r.counterexample->state.waiting.size(),
+                          r.counterexample->state.running.size() + r.counterexample->state.waiting.size() == 1 ? "" : "s");
+      break;
+    default:
+      head += ": " + r.reason;
+  }
+  fmt::print("{} [{:.2f} s]\n", head, r.seconds);
+  if (r.counterexample) fmt::print("{}", counterexample_text(*e, *r.counterexample));
+  return exit_code_of(r.verdict);
+}
+}  // namespace
+
+void add_prove_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<ProveOptions>();
+  CLI::App* cmd = app.add_subcommand("prove", "Prove a per-iteration property for every state, or find the smallest counterexample");
+  cmd->add_option("file", o->file, "spec file (.bp)")->required();
+  cmd->add_option("--engine", o->engine, "engine")->required();
+  cmd->add_option("--property", o->property, "work_conserving, budget, batch_limit, memory_safe, progress, fcfs")->required();
+  cmd->add_option("--requests", o->requests, "states of up to N requests (default 8)");
+  cmd->add_option("--timeout", o->timeout_s, "seconds for each solver query (default 60)");
+  cmd->add_option("--smt2", o->smt2, "write the query in SMT-LIB 2");
+  cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  cmd->callback([o, &exit_code] { exit_code = run_prove(*o); });
+}
+
+}  // namespace batchproof::cli

@@ -1,0 +1,90 @@
+// Verdicts of the verifier (MODEL.md §5) with their minimal counterexamples, and mutants that
+// the right property catches.
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "dsl/dsl.hpp"
+#include "solver/prove.hpp"
+
+using namespace batchproof;
+
+namespace {
+const core::Spec& spec(const char* file) {
+  static std::map<std::string, core::Spec> cache;
+  auto it = cache.find(file);
+  if (it == cache.end()) {
+    core::Diagnostics diags;
+    auto s = dsl::load_spec(file, diags);
+    REQUIRE(s);
+    it = cache.emplace(file, *s).first;
+  }
+  return it->second;
+}
+
+solver::ProofResult prove(const char* file, const char* engine, core::Property p, int n = 8) {
+  solver::ProveOptions o;
+  o.requests = n;
+  o.timeout_s = 60;
+  return solver::prove(*spec(file).find_engine(engine), p, o);
+}
+}  // namespace
+
+TEST_CASE("work conservation: holds for Sarathi-Serve and split Orca, up to 12 requests") {
+  for (const char* e : {"sarathi", "orca_split"}) {
+    auto r = prove("examples/paper_policies.bp", e, core::Property::WorkConserving, 12);
+    INFO(e << ": " << r.reason);
+    CHECK(r.verdict == solver::Verdict::Holds);
+    CHECK(r.requests == 12);
+  }
+}
+
+TEST_CASE("work conservation: violated by FasterTransformer, vanilla vLLM and whole-prompt Orca, minimally") {
+  for (const char* e : {"faster_transformer", "vllm_vanilla", "orca"}) {
+    auto r = prove("examples/paper_policies.bp", e, core::Property::WorkConserving);
+    INFO(e << ": " << r.reason);
+    REQUIRE(r.verdict == solver::Verdict::Violated);
+    const auto& cx = *r.counterexample;
+    // The smallest counterexample: one waiting prompt of 513 tokens, one more than the budget,
+    // which a whole-prompt policy can never schedule.
+    REQUIRE(cx.state.running.empty());
+    REQUIRE(cx.state.waiting.size() == 1);
+    CHECK(cx.state.waiting[0].prompt == 513);
+    CHECK(cx.state.waiting[0].output == 1);
+    CHECK(cx.batch.empty());
+    CHECK(cx.witness.rfind("not maximal: request 0 (waiting) could take one more prompt token", 0) == 0);
+  }
+}
+
+TEST_CASE("progress: violated by whole-prompt policies when a prompt may exceed the budget") {
+  for (const char* e : {"faster_transformer", "vllm_vanilla", "orca"})
+    CHECK(prove("examples/paper_policies.bp", e, core::Property::Progress).verdict == solver::Verdict::Violated);
+  CHECK(prove("examples/paper_policies.bp", "sarathi", core::Property::Progress).verdict == solver::Verdict::Holds);
+}
+
+TEST_CASE("mutants are caught by the right property") {
+  auto short_chunk = prove("tests/solver/policies.bp", "sarathi_short_chunk", core::Property::WorkConserving);
+  REQUIRE(short_chunk.verdict == solver::Verdict::Violated);
+  CHECK(short_chunk.counterexample->batch.tokens == 511);
+  auto forgets = prove("tests/solver/policies.bp", "orca_forgets_decodes", core::Property::WorkConserving);
+  REQUIRE(forgets.verdict == solver::Verdict::Violated);
+  // A decoding request and a prompt that does not fill the budget: the decode is left out.
+  CHECK(forgets.counterexample->state.running.size() == 1);
+  CHECK(prove("tests/solver/policies.bp", "orca_forgets_decodes", core::Property::Budget).verdict == solver::Verdict::Holds);
+  auto over = prove("tests/solver/policies.bp", "sarathi_over_budget", core::Property::Budget);
+  REQUIRE(over.verdict == solver::Verdict::Violated);
+  CHECK(over.counterexample->batch.tokens == 513);
+  CHECK(prove("tests/solver/policies.bp", "sarathi_over_budget", core::Property::WorkConserving).verdict ==
+        solver::Verdict::Holds);
+}
+
+TEST_CASE("outside the encoded fragment the verdict is unknown, with the reason") {
+  auto r = prove("examples/vidur_engines.bp", "vidur_vllm", core::Property::WorkConserving);
+  CHECK(r.verdict == solver::Verdict::Unknown);
+  CHECK(r.reason == "the engine has a KV-cache limit (memory is not encoded yet)");
+  auto fcfs = prove("examples/paper_policies.bp", "sarathi", core::Property::Fcfs);
+  CHECK(fcfs.verdict == solver::Verdict::Unknown);
+  auto trivially = prove("examples/paper_policies.bp", "sarathi", core::Property::MemorySafe);
+  CHECK(trivially.verdict == solver::Verdict::Holds);
+  CHECK(trivially.reason == "the engine has no KV-cache limit");
+}
