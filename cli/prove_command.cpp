@@ -1,22 +1,46 @@
 // `batchproof prove FILE --engine E --property P [--requests N] [--timeout S] [--json]
 //   [--smt2 FILE]`: one per-iteration property for every state of up to N requests.
+#include <fstream>
+
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/proof_report.hpp"
+#include "core/step.hpp"
+#include "core/trace_format.hpp"
 #include "dsl/dsl.hpp"
 
 namespace batchproof::cli {
 
 namespace {
 struct ProveOptions {
-  std::string file, engine, property, smt2;
+  std::string file, engine, property, smt2, trace;
   int requests = 8;
   double timeout_s = 60;
   bool json = false;
 };
+
+// The counterexample in batchproof's trace format: the header, the state, its one iteration.
+bool write_trace(const ProveOptions& o, const core::Engine& e, const solver::Counterexample& cx) {
+  std::ofstream f(o.trace, std::ios::binary | std::ios::trunc);
+  core::TraceWriter w(f);
+  core::TraceHeader h = core::trace_header(e, "prove", o.file);
+  h.notes = fmt::format("counterexample to {}: {}", o.property, cx.witness);
+  w.write_header(h);
+  w.write_state(core::trace_state(cx.state, 0));
+  core::EngineState after = cx.state;
+  core::StepOutcome out = core::step(e, after);
+  core::TraceIteration it;
+  core::fill_iteration(it, out, after);
+  it.index = 0;
+  it.start_s = 0;
+  it.end_s = out.batch.duration_s;
+  w.write_iteration(it);
+  w.flush();
+  return w.ok();
+}
 
 int run_prove(const ProveOptions& o) {
   core::Diagnostics diags;
@@ -40,6 +64,8 @@ int run_prove(const ProveOptions& o) {
   if (!(o.timeout_s > 0)) return bad("--timeout must be positive");
   solver::ProveOptions po{o.requests, o.timeout_s, o.smt2};
   solver::ProofResult r = solver::prove(*e, *p, po);
+  if (!o.trace.empty() && r.counterexample && !write_trace(o, *e, *r.counterexample))
+    return bad(fmt::format("cannot write '{}'", o.trace));
   if (o.json) {
     nlohmann::json j = proof_json(r);
     j["schema_version"] = 1;
@@ -77,6 +103,7 @@ void add_prove_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--requests", o->requests, "states of up to N requests (default 8)");
   cmd->add_option("--timeout", o->timeout_s, "seconds for each solver query (default 60)");
   cmd->add_option("--smt2", o->smt2, "write the query in SMT-LIB 2");
+  cmd->add_option("--trace", o->trace, "write the counterexample in batchproof's trace format");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
   cmd->callback([o, &exit_code] { exit_code = run_prove(*o); });
 }

@@ -55,3 +55,15 @@ TEST_CASE("verify: an expectation that does not hold fails the run, unknown chec
   CHECK(paper.exit_code == 2);  // instability checks are not decided yet: unknown, never "holds"
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("prove --trace writes the counterexample in batchproof's trace format") {
+  auto file = (std::filesystem::temp_directory_path() / "bp_cx.jsonl").string();
+  auto r = run_batchproof("prove examples/paper_policies.bp --engine orca --property work_conserving --trace " + file);
+  CHECK(r.exit_code == 1);
+  std::string t = slurp(file);
+  CHECK(t.rfind("{\"type\":\"header\",\"schema_version\":1,\"source\":\"prove\"", 0) == 0);
+  CHECK(t.find("{\"type\":\"state\",\"time_s\":0,\"requests\":[{\"id\":0,\"arrival_s\":0,\"prompt\":513,\"output\":1") !=
+        std::string::npos);
+  CHECK(t.find("{\"type\":\"iteration\",\"index\":0") != std::string::npos);
+  std::filesystem::remove(file);
+}
