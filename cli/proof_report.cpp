@@ -36,8 +36,10 @@ const char* phase(const core::Request& r, bool waiting) {
 }
 std::string batch_text(const core::Batch& b) {
   std::string out;
-  for (const auto& i : b.items)
-    out += (out.empty() ? "" : " ") + (i.decode ? fmt::format("{}:decode", i.request) : fmt::format("{}:{}", i.request, i.prefill));
+  for (const auto& i : b.items) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(i.decode ? fmt::format("{}:decode", i.request) : fmt::format("{}:{}", i.request, i.prefill));
+  }
   return out.empty() ? "(empty)" : out;
 }
 }  // namespace
