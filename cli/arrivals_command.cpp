@@ -5,11 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "cli/command_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/arrivals_file.hpp"
-#include "dsl/dsl.hpp"
 #include "sim/arrival_stream.hpp"
 
 namespace batchproof::cli {
@@ -23,16 +22,9 @@ struct ArrivalsOptions {
 };
 
 int run_arrivals(const ArrivalsOptions& o) {
-  core::Diagnostics diags;
-  auto spec = dsl::load_spec(o.file, diags);
-  if (!spec) {
-    print_diagnostics(diags);
-    return kBadInput;
-  }
-  auto bad = [](const std::string& m) {
-    fmt::print(stderr, "batchproof arrivals: error: {}\n", m);
-    return kBadInput;
-  };
+  auto spec = load_spec_reporting(o.file);
+  if (!spec) return kBadInput;
+  auto bad = [](const std::string& m) { return usage_error("arrivals", m); };
   const core::Workload* w = spec->find_workload(o.workload);
   if (!w) return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));
   if (!o.duration_s && !o.requests) return bad("give --duration T or --requests N");

@@ -8,12 +8,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/command_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/text_table.hpp"
 #include "core/capacity.hpp"
-#include "dsl/dsl.hpp"
 #include "sim/capacity_search.hpp"
 
 namespace batchproof::cli {
@@ -31,16 +30,9 @@ struct CapacityOptions {
 std::string opt_rate(double v) { return v > 0 && std::isfinite(v) ? fmt::format("{:.1f}", v) : "-"; }
 
 int run_capacity(const CapacityOptions& o) {
-  core::Diagnostics diags;
-  auto spec = dsl::load_spec(o.file, diags);
-  if (!spec) {
-    print_diagnostics(diags);
-    return kBadInput;
-  }
-  auto bad = [](const std::string& m) {
-    fmt::print(stderr, "batchproof capacity: error: {}\n", m);
-    return kBadInput;
-  };
+  auto spec = load_spec_reporting(o.file);
+  if (!spec) return kBadInput;
+  auto bad = [](const std::string& m) { return usage_error("capacity", m); };
   if (!o.engine.empty() && !spec->find_engine(o.engine)) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
   if (!o.workload.empty() && !spec->find_workload(o.workload))
     return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));

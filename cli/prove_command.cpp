@@ -4,13 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "cli/command_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/proof_report.hpp"
 #include "core/step.hpp"
 #include "core/trace_format.hpp"
-#include "dsl/dsl.hpp"
 
 namespace batchproof::cli {
 
@@ -43,16 +42,9 @@ bool write_trace(const ProveOptions& o, const core::Engine& e, const solver::Cou
 }
 
 int run_prove(const ProveOptions& o) {
-  core::Diagnostics diags;
-  auto spec = dsl::load_spec(o.file, diags);
-  if (!spec) {
-    print_diagnostics(diags);
-    return kBadInput;
-  }
-  auto bad = [](const std::string& m) {
-    fmt::print(stderr, "batchproof prove: error: {}\n", m);
-    return kBadInput;
-  };
+  auto spec = load_spec_reporting(o.file);
+  if (!spec) return kBadInput;
+  auto bad = [](const std::string& m) { return usage_error("prove", m); };
   const core::Engine* e = spec->find_engine(o.engine);
   if (!e) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
   auto p = core::property_from_name(o.property);

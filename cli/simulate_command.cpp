@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
@@ -62,10 +63,7 @@ struct Progress {
   }
 };
 
-int bad_usage(const std::string& message) {
-  fmt::print(stderr, "batchproof simulate: error: {}\n", message);
-  return kBadInput;
-}
+int bad_usage(const std::string& message) { return usage_error("simulate", message); }
 
 std::string verdict_text(bool stable, const SimulateOptions& o, int code) {
   return fmt::format("{}{}", stable ? "stable" : "unstable",
@@ -271,12 +269,8 @@ std::optional<EngineRun> run_engine(const SimulateOptions& o, const core::Engine
 }
 
 int run_simulate(const SimulateOptions& o) {
-  core::Diagnostics diags;
-  auto spec = dsl::load_spec(o.file, diags);
-  if (!spec) {
-    print_diagnostics(diags);
-    return kBadInput;
-  }
+  auto spec = load_spec_reporting(o.file);
+  if (!spec) return kBadInput;
   auto bad = bad_usage;
   if (!o.expect.empty() && o.expect != "stable" && o.expect != "unstable")
     return bad(fmt::format("--expect takes 'stable' or 'unstable', not '{}'", o.expect));

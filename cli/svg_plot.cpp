@@ -5,23 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "cli/command_support.hpp"
+
 namespace batchproof::cli {
 
 namespace {
-
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // A "nice" tick step (1, 2 or 5 times a power of ten) giving about `count` ticks over span.
 double tick_step(double span, int count) {
@@ -66,7 +54,7 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n",
       W, H, W, H);
-  svg += fmt::format("<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n", W / 2, escaped(title));
+  svg += fmt::format("<text x=\"{}\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">{}</text>\n", W / 2, xml_escaped(title));
   for (double x = 0; x <= x_max + xs / 2; x += xs) {
     svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>\n", px(x), py(0), py(y_max));
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", px(x), py(0) + 16, tick_label(x));
@@ -77,9 +65,9 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
   }
   svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"black\"/>\n", px(0), py(0), px(x_max));
   svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"black\"/>\n", px(0), py(0), py(y_max));
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (px(0) + px(x_max)) / 2, H - 18, escaped(x_label));
+  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (px(0) + px(x_max)) / 2, H - 18, xml_escaped(x_label));
   svg += fmt::format("<text x=\"18\" y=\"{0:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 18 {0:.1f})\">{1}</text>\n",
-                     (py(0) + py(y_max)) / 2, escaped(y_label));
+                     (py(0) + py(y_max)) / 2, xml_escaped(y_label));
   for (std::size_t i = 0; i < series.size(); ++i) {
     const char* colour = kColours[i % (sizeof(kColours) / sizeof(kColours[0]))];
     std::string path;
@@ -89,7 +77,7 @@ std::string render_svg(const std::string& title, const std::string& x_label, con
     double ly = top + 8 + 18 * static_cast<double>(i);
     svg += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" stroke-width=\"3\"/>\n",
                        px(0) + 12, ly, px(0) + 32, colour);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", px(0) + 38, ly + 4, escaped(series[i].label));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", px(0) + 38, ly + 4, xml_escaped(series[i].label));
   }
   return svg + "</svg>\n";
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
@@ -31,20 +32,6 @@ struct CheckRun {
   int code = kHolds;  // this check's contribution to the exit code
   bool passed() const { return code == kHolds; }
 };
-
-std::string xml_escaped(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 CheckRun run_check(const std::string& file, const core::Spec& spec, const core::Check& c, double default_timeout) {
   CheckRun run{file, c.name, std::string(core::property_name(c.property)),
