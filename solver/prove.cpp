@@ -66,9 +66,7 @@ std::int64_t int_of(const z3::model& m, const z3::expr& x) {
 
 std::string unsupported(const core::Engine& e) {
   if (e.kv_tokens()) return "the engine has a KV-cache limit (memory is not encoded yet)";
-  if (e.max_running) return "the engine has max_running (not encoded yet)";
   if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
-  if (e.budget_form == core::BudgetForm::Padded) return "the engine has a padded budget (not encoded yet)";
   std::string why;
   if (!rules_use_only(e.policy.body, why)) return why + " (only fcfs and lifo are encoded yet)";
   return "";

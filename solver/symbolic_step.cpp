@@ -32,6 +32,9 @@ class Former {
       (void)r;
     }
     start_ = counters();
+    prefill_items_ = ctx.int_val(0);
+    max_prefill_ = ctx.int_val(0);
+    running_ = start_.running;
   }
 
   SymbolicBatch run() {
@@ -163,6 +166,17 @@ class Former {
     z3::expr fits = room >= 1;
     if (rule.phase == core::Phase::Prefill) {
       z3::expr remaining = r.prompt - r.prefilled;
+      if (!rule.unbudgeted && e_.budget_form == core::BudgetForm::Padded) {
+        // (n + 1) · max(prefill sizes) ≤ budget over the prefill items with this one: a case
+        // split over the number of items keeps the arithmetic linear.
+        z3::expr padded_room = ctx_.int_val(0);
+        int64_t b = static_cast<int64_t>(*e_.token_budget);
+        for (int64_t k = static_cast<int64_t>(s_.requests.size()) + 1; k >= 1; --k)
+          padded_room = z3::ite(prefill_items_ + 1 == ctx_.int_val(k),
+                                z3::ite(max_prefill_ * ctx_.int_val(k) > ctx_.int_val(b), ctx_.int_val(0), ctx_.int_val(b / k)),
+                                padded_room);
+        room = smaller(room, padded_room);
+      }
       if (rule.grain == core::Grain::Whole) {
         n = remaining;
         fits = remaining <= room;
@@ -173,11 +187,17 @@ class Former {
       }
     }
     if (e_.max_batch) fits = fits && items_ < ctx_.int_val(static_cast<int64_t>(*e_.max_batch));
+    if (e_.max_running && from_queue) fits = fits && running_ < ctx_.int_val(static_cast<int64_t>(*e_.max_running));
     z3::expr reached = scan.active && !limit_hit && eligible;
     z3::expr take = reached && fits;
     z3::expr blocked = reached && !fits;
     if (rule.phase == core::Phase::Decode) decode_[i] = decode_[i] || take;
-    else prefill_[i] = z3::ite(take, n, prefill_[i]);
+    else {
+      prefill_[i] = z3::ite(take, n, prefill_[i]);
+      prefill_items_ = prefill_items_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
+      max_prefill_ = z3::ite(take && n > max_prefill_, n, max_prefill_);
+      if (from_queue) running_ = running_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
+    }
     used_ = used_ + z3::ite(take, n, ctx_.int_val(0));
     items_ = items_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
     scan.taken = scan.taken + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
@@ -209,6 +229,8 @@ class Former {
   const core::Engine& e_;
   const SymbolicState& s_;
   z3::expr budget_{ctx_}, used_, items_;
+  z3::expr prefill_items_{ctx_}, max_prefill_{ctx_};  // for the padded budget
+  z3::expr running_{ctx_};                            // admitted requests, live (max_running)
   std::vector<z3::expr> prefill_, decode_;
   Counters start_{ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0),
                   ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0)};

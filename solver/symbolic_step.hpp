@@ -2,12 +2,12 @@
 // to N requests. Internal to solver/ (it includes z3++.h).
 //
 // Encoded fragment (unsupported() in prove.hpp says what falls outside): engines without a KV
-// limit, max_running, static batching or a padded budget, whose rules use the FCFS or LIFO
-// order. Within it the encoding follows core/step.hpp rule by rule: `when` conditions on the
-// counters as the iteration starts, guards on the live counters, candidates in the order of
-// the rule's source (running in arrival order; the waiting queue in its order; `pending` =
-// started, then waiting), whole and chunk grains, chunk_max, limit, stop and skip,
-// unbudgeted rules, max_batch.
+// limit or static batching, whose rules use the FCFS or LIFO order. Within it the encoding
+// follows core/step.hpp rule by rule: `when` conditions on the counters as the iteration
+// starts, guards on the live counters, candidates in the order of the rule's source (running
+// in arrival order; the waiting queue in its order; `pending` = started, then waiting), whole
+// and chunk grains, chunk_max, limit, stop and skip, unbudgeted rules, plain and padded
+// budgets, max_batch, max_running.
 #pragma once
 
 #include <cstdint>

@@ -61,7 +61,7 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
         solver::SymbolicBatch batch = solver::symbolic_batch(ctx, e, sym);
         sim::Random rng(7);
         int nonempty = 0;
-        for (int trial = 0; trial < 60; ++trial) {
+        for (int trial = 0; trial < 40; ++trial) {
           core::EngineState s = random_state(rng, n, core::traits(e.policy).whole_only);
           // Pin the symbolic state to the concrete one, in queue order (running by id, waiting by queue).
           z3::solver z(ctx);
@@ -90,7 +90,7 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
           for (int i = 0; i < n; ++i) {
             int64_t p = 0;
             m.eval(batch.prefill[static_cast<std::size_t>(i)], true).is_numeral_i64(p);
-            if (m.eval(batch.decode[static_cast<std::size_t>(i)], true).is_true()) symbolic[static_cast<std::size_t>(i)] = "d";
+            if (m.eval(batch.decode[static_cast<std::size_t>(i)], true).is_true()) symbolic[static_cast<std::size_t>(i)].assign(1, 'd');
             else if (p > 0) symbolic[static_cast<std::size_t>(i)] = std::to_string(p);
           }
           core::EngineState copy = s;
@@ -99,7 +99,7 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
           CHECK(symbolic == items(out.batch, n));
           nonempty += out.batch.empty() ? 0 : 1;
         }
-        CHECK(nonempty > 20);  // the comparison is about real batches, not empty ones
+        CHECK(nonempty > 12);  // the comparison is about real batches, not empty ones
       }
     }
   }
