@@ -13,21 +13,6 @@ namespace batchproof::solver {
 
 namespace {
 
-bool rules_use_only(const std::vector<core::PolicyStmt>& body, std::string& why) {
-  for (const auto& s : body) {
-    if (s.rule && s.rule->order != core::Order::Fcfs && s.rule->order != core::Order::Lifo) {
-      why = "a rule orders its candidates by something other than fcfs or lifo";
-      return false;
-    }
-    for (const auto& w : s.when) {
-      for (const auto& b : w.branches)
-        if (!rules_use_only(b.body, why)) return false;
-      if (!rules_use_only(w.otherwise, why)) return false;
-    }
-  }
-  return true;
-}
-
 // The negation of the property on the symbolic batch: a state satisfying it is a counterexample.
 z3::expr violation(z3::context& ctx, const core::Engine& e, const SymbolicState& s, const SymbolicBatch& b,
                    core::Property p) {
@@ -67,8 +52,6 @@ std::int64_t int_of(const z3::model& m, const z3::expr& x) {
 std::string unsupported(const core::Engine& e) {
   if (e.kv_tokens()) return "the engine has a KV-cache limit (memory is not encoded yet)";
   if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
-  std::string why;
-  if (!rules_use_only(e.policy.body, why)) return why + " (only fcfs and lifo are encoded yet)";
   return "";
 }
 
@@ -157,6 +140,7 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
     q.prefilled = int_of(m, sr.prefilled);
     q.output = int_of(m, sr.output);
     q.decoded = int_of(m, sr.decoded);
+    q.priority = static_cast<std::int32_t>(int_of(m, sr.priority));
     if (m.eval(sr.admitted, true).is_true()) {
       q.kv_held = q.prefilled + q.decoded;
       q.admitted_seq = cx.state.next_admission++;

@@ -155,7 +155,8 @@ class Former {
     z3::expr taken;   // requests the rule took so far
   };
 
-  void visit(const core::Rule& rule, std::size_t i, bool from_queue, Scan& scan) {
+  // `here`: this candidate is the one visited now (always, for fcfs and lifo).
+  void visit(const core::Rule& rule, std::size_t i, bool from_queue, Scan& scan, const z3::expr& here) {
     const auto& r = s_.requests[i];
     z3::expr limit_hit = rule.limit ? scan.taken >= ctx_.int_val(static_cast<int64_t>(*rule.limit)) : ctx_.bool_val(false);
     z3::expr eligible = !in_batch(i);
@@ -188,7 +189,7 @@ class Former {
     }
     if (e_.max_batch) fits = fits && items_ < ctx_.int_val(static_cast<int64_t>(*e_.max_batch));
     if (e_.max_running && from_queue) fits = fits && running_ < ctx_.int_val(static_cast<int64_t>(*e_.max_running));
-    z3::expr reached = scan.active && !limit_hit && eligible;
+    z3::expr reached = here && scan.active && !limit_hit && eligible;
     z3::expr take = reached && fits;
     z3::expr blocked = reached && !fits;
     if (rule.phase == core::Phase::Decode) decode_[i] = decode_[i] || take;
@@ -201,9 +202,9 @@ class Former {
     used_ = used_ + z3::ite(take, n, ctx_.int_val(0));
     items_ = items_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
     scan.taken = scan.taken + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
-    z3::expr ends = limit_hit;
+    z3::expr ends = here && limit_hit;
     if (rule.blocked == core::Blocked::Stop) ends = ends || blocked;
-    scan.active = scan.active && !(scan.active && ends);
+    scan.active = scan.active && !ends;
     // Simplify as we go: the terms grow with every visit.
     used_ = used_.simplify();
     items_ = items_.simplify();
@@ -222,7 +223,36 @@ class Former {
     if (reads_queue)
       for (std::size_t i = 0; i < n; ++i) order.emplace_back(i, true);
     if (rule.order == core::Order::Lifo) std::reverse(order.begin(), order.end());
-    for (const auto& [i, queue] : order) visit(rule, i, queue, scan);
+    if (rule.order == core::Order::Fcfs || rule.order == core::Order::Lifo) {
+      for (const auto& [i, queue] : order) visit(rule, i, queue, scan, ctx_.bool_val(true));
+      return;
+    }
+    // Key orders: at each step, the unvisited candidate with the smallest key (ties: the
+    // earlier in FCFS order) is visited; exactly one candidate is chosen per step.
+    std::vector<z3::expr> key, visited;
+    for (const auto& [i, queue] : order) {
+      const auto& r = s_.requests[i];
+      key.push_back(rule.order == core::Order::ShortestPrompt      ? r.prompt
+                    : rule.order == core::Order::ShortestRemaining ? (r.prompt - r.prefilled) + (r.output - r.decoded)
+                                                                    : r.priority);
+      visited.push_back(ctx_.bool_val(false));
+    }
+    for (std::size_t step = 0; step < order.size(); ++step) {
+      std::vector<z3::expr> chosen;
+      for (std::size_t c = 0; c < order.size(); ++c) {
+        z3::expr first = !visited[c];
+        for (std::size_t d = 0; d < order.size(); ++d) {
+          if (d == c) continue;
+          z3::expr before = d < c ? key[c] < key[d] : key[c] <= key[d];
+          first = first && (visited[d] || before);
+        }
+        chosen.push_back(first.simplify());
+      }
+      for (std::size_t c = 0; c < order.size(); ++c) {
+        visit(rule, order[c].first, order[c].second, scan, chosen[c]);
+        visited[c] = visited[c] || chosen[c];
+      }
+    }
   }
 
   z3::context& ctx_;
@@ -245,7 +275,9 @@ SymbolicState make_state(z3::context& ctx, int n) {
     auto name = [&](const char* field) { return std::string(field) + "@" + std::to_string(i); };
     SymbolicRequest r{ctx.bool_const(name("present").c_str()), ctx.bool_const(name("admitted").c_str()),
                       ctx.int_const(name("prompt").c_str()),   ctx.int_const(name("prefilled").c_str()),
-                      ctx.int_const(name("output").c_str()),   ctx.int_const(name("decoded").c_str())};
+                      ctx.int_const(name("output").c_str()),   ctx.int_const(name("decoded").c_str()),
+                      ctx.int_const(name("priority").c_str())};
+    wf = wf && r.priority >= 0;
     wf = wf && z3::implies(r.present, r.prompt >= 1 && r.prefilled >= 0 && r.prefilled <= r.prompt &&
                                           r.output >= 1 && r.decoded >= 0 && r.decoded < r.output &&
                                           z3::implies(r.decoded > 0, r.prefilled == r.prompt) &&
@@ -254,7 +286,7 @@ SymbolicState make_state(z3::context& ctx, int n) {
     // Absent requests are all zero, and present ones come first: states differ only in what
     // matters (symmetry), and the minimal counterexample is well defined.
     wf = wf && z3::implies(!r.present, !r.admitted && r.prompt == 0 && r.prefilled == 0 && r.output == 0 &&
-                                           r.decoded == 0);
+                                           r.decoded == 0 && r.priority == 0);
     if (i > 0) wf = wf && z3::implies(r.present, s.requests.back().present);
     s.requests.push_back(r);
   }

@@ -2,10 +2,12 @@
 // to N requests. Internal to solver/ (it includes z3++.h).
 //
 // Encoded fragment (unsupported() in prove.hpp says what falls outside): engines without a KV
-// limit or static batching, whose rules use the FCFS or LIFO order. Within it the encoding
+// limit or static batching. Within it the encoding
 // follows core/step.hpp rule by rule: `when` conditions on the counters as the iteration
 // starts, guards on the live counters, candidates in the order of the rule's source (running
-// in arrival order; the waiting queue in its order; `pending` = started, then waiting), whole
+// in arrival order; the waiting queue in its order; `pending` = started, then waiting; lifo
+// reverses it; the key orders visit by a selection that picks, at each step, the unvisited
+// candidate with the smallest key, ties in FCFS order, as core's stable sort), whole
 // and chunk grains, chunk_max, limit, stop and skip, unbudgeted rules, plain and padded
 // budgets, max_batch, max_running.
 #pragma once
@@ -25,6 +27,7 @@ struct SymbolicRequest {
   z3::expr present, admitted;   // Bool
   z3::expr prompt, prefilled;   // Int: P ≥ 1, 0 ≤ p ≤ P
   z3::expr output, decoded;     // Int: O ≥ 1, 0 ≤ d < O
+  z3::expr priority;            // Int ≥ 0: class rank for `priority` orders
 };
 
 struct SymbolicState {

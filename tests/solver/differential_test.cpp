@@ -23,6 +23,7 @@ core::EngineState random_state(sim::Random& rng, int n, bool whole_only) {
     r.id = i;
     r.prompt = rng.uniform_int(1, 700);
     r.output = rng.uniform_int(1, 20);
+    r.priority = static_cast<std::int32_t>(rng.uniform_int(0, 2));
     if (rng.uniform_int(0, 2) > 0) {  // running
       bool decoding = whole_only || rng.uniform_int(0, 1) == 1;
       r.prefilled = decoding ? r.prompt : rng.uniform_int(1, r.prompt - (r.prompt > 1 ? 1 : 0));
@@ -82,7 +83,8 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
                   q.prompt == ctx.int_val(static_cast<int64_t>(r->prompt)) &&
                   q.prefilled == ctx.int_val(static_cast<int64_t>(r->prefilled)) &&
                   q.output == ctx.int_val(static_cast<int64_t>(r->output)) &&
-                  q.decoded == ctx.int_val(static_cast<int64_t>(r->decoded)));
+                  q.decoded == ctx.int_val(static_cast<int64_t>(r->decoded)) &&
+                  q.priority == ctx.int_val(static_cast<int64_t>(r->priority)));
           }
           REQUIRE(z.check() == z3::sat);
           z3::model m = z.get_model();

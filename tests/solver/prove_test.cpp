@@ -69,7 +69,11 @@ TEST_CASE("mutants are caught by the right property") {
   auto forgets = prove("tests/solver/policies.bp", "orca_forgets_decodes", core::Property::WorkConserving);
   REQUIRE(forgets.verdict == solver::Verdict::Violated);
   // A decoding request and a prompt that does not fill the budget: the decode is left out.
-  CHECK(forgets.counterexample->state.running.size() == 1);
+  const auto& cx = *forgets.counterexample;
+  CHECK(cx.state.running.size() + cx.state.waiting.size() == 2);
+  REQUIRE(cx.batch.items.size() == 1);
+  CHECK(cx.batch.items[0].prefill > 0);
+  CHECK(cx.witness.find("could take its decode token") != std::string::npos);
   CHECK(prove("tests/solver/policies.bp", "orca_forgets_decodes", core::Property::Budget).verdict == solver::Verdict::Holds);
   auto over = prove("tests/solver/policies.bp", "sarathi_over_budget", core::Property::Budget);
   REQUIRE(over.verdict == solver::Verdict::Violated);
