@@ -22,12 +22,20 @@ z3::expr violation(z3::context& ctx, const core::Engine& e, const SymbolicState&
     z3::expr any = ctx.bool_val(false);
     z3::expr room = b.tokens + 1 <= budget;
     z3::expr new_item = e.max_batch ? b.items < ctx.int_val(static_cast<int64_t>(*e.max_batch)) : ctx.bool_val(true);
+    int64_t bs = std::max<int64_t>(1, e.block_size);
     for (std::size_t i = 0; i < s.requests.size(); ++i) {
       const auto& r = s.requests[i];
       z3::expr in = b.prefill[i] > 0 || b.decode[i];
       z3::expr prompt_left = r.present && r.prompt - r.prefilled - b.prefill[i] > 0;
       z3::expr decode_left = r.present && r.admitted && r.prefilled == r.prompt && r.decoded < r.output && !b.decode[i];
-      any = any || (room && (in || new_item) && (prompt_left || decode_left));
+      z3::expr memory = ctx.bool_val(true);
+      if (e.kv_tokens()) {
+        // KV for one more processed token (core/batch_check.cpp's memory_for_one_more).
+        z3::expr processed = r.prefilled + r.decoded + b.prefill[i] + z3::ite(b.decode[i], ctx.int_val(1), ctx.int_val(0));
+        z3::expr need = ((processed + ctx.int_val(bs)) / ctx.int_val(bs)) * ctx.int_val(bs);
+        memory = need <= b.held[i] || need - b.held[i] <= b.free_kv;
+      }
+      any = any || (room && (in || new_item) && (prompt_left || decode_left) && memory);
     }
     return any;
   };
@@ -35,6 +43,7 @@ z3::expr violation(z3::context& ctx, const core::Engine& e, const SymbolicState&
     case core::Property::Budget: return b.tokens > budget;
     case core::Property::BatchLimit:
       return e.max_batch ? b.items > ctx.int_val(static_cast<int64_t>(*e.max_batch)) : ctx.bool_val(false);
+    case core::Property::MemorySafe: return b.free_kv < 0;
     case core::Property::WorkConserving: return left_out();
     case core::Property::Progress: return b.tokens == 0 && left_out();
     default: return ctx.bool_val(false);
@@ -50,7 +59,10 @@ std::int64_t int_of(const z3::model& m, const z3::expr& x) {
 }  // namespace
 
 std::string unsupported(const core::Engine& e) {
-  if (e.kv_tokens()) return "the engine has a KV-cache limit (memory is not encoded yet)";
+  if (e.kv_tokens() && e.preemption != core::Preemption::None)
+    return "the engine preempts when KV memory runs out (preemption is not encoded yet)";
+  if (e.kv_tokens() && e.admission == core::Admission::PeakEstimate)
+    return "the engine admits by LightLLM's peak estimate (not encoded yet)";
   if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
   return "";
 }
@@ -91,6 +103,7 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   params.set("timeout", static_cast<unsigned>(o.timeout_s * 1000));
   opt.set(params);
   opt.add(s.well_formed);
+  opt.add(b.assumptions);
   // A policy that never splits a prompt never leaves one partly processed: states with a
   // started request are unreachable for it (a restart after preemption starts from 0).
   if (core::traits(e.policy).whole_only)
@@ -142,7 +155,7 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
     q.decoded = int_of(m, sr.decoded);
     q.priority = static_cast<std::int32_t>(int_of(m, sr.priority));
     if (m.eval(sr.admitted, true).is_true()) {
-      q.kv_held = q.prefilled + q.decoded;
+      q.kv_held = int_of(m, held_kv(ctx, e, sr));
       q.admitted_seq = cx.state.next_admission++;
       cx.state.kv_used += q.kv_held;
       cx.state.running.push_back(q);

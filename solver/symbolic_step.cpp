@@ -31,6 +31,19 @@ class Former {
       decode_.push_back(ctx.bool_val(false));
       (void)r;
     }
+    auto kv = e.kv_tokens();
+    limited_ = kv.has_value();
+    cap_ = kv.value_or(0);
+    bs_ = std::max<int64_t>(1, e.block_size);
+    if (kv) watermark_ = static_cast<int64_t>(e.watermark * static_cast<double>(*kv / bs_)) * bs_;
+    vidur_ = e.accounting == core::Accounting::Vidur;
+    z3::expr used_kv = ctx.int_val(0);
+    for (const auto& r : s.requests) {
+      held_.push_back(z3::ite(r.present && r.admitted, held_kv(ctx, e, r), ctx.int_val(0)));
+      used_kv = used_kv + held_.back();
+    }
+    free_ = limited_ ? ctx.int_val(cap_) - used_kv : ctx.int_val(kSymbolicUnlimited);
+    assumptions_ = limited_ ? used_kv <= ctx.int_val(cap_) : ctx.bool_val(true);
     start_ = counters();
     prefill_items_ = ctx.int_val(0);
     max_prefill_ = ctx.int_val(0);
@@ -39,7 +52,7 @@ class Former {
 
   SymbolicBatch run() {
     run(e_.policy.body, ctx_.bool_val(true));
-    return SymbolicBatch{prefill_, decode_, used_, items_};
+    return SymbolicBatch{prefill_, decode_, used_, items_, held_, free_, assumptions_};
   }
 
  private:
@@ -70,7 +83,7 @@ class Former {
                     count(ctx_, decoding),
                     count(ctx_, started),
                     budget_ - used_,
-                    ctx_.int_val(kSymbolicUnlimited),
+                    limited_ ? free_ : ctx_.int_val(kSymbolicUnlimited),
                     used_,
                     items_,
                     s_.since_prefill};
@@ -155,6 +168,28 @@ class Former {
     z3::expr taken;   // requests the rule took so far
   };
 
+  z3::expr rounded(const z3::expr& tokens) const {
+    if (bs_ == 1) return tokens;
+    return ((tokens + ctx_.int_val(bs_ - 1)) / ctx_.int_val(bs_)) * ctx_.int_val(bs_);
+  }
+  // Tokens processed after n more prompt tokens (and Vidur's first output token with them).
+  z3::expr processed_after(const SymbolicRequest& r, const z3::expr& n) const {
+    z3::expr done = r.prefilled + n + r.decoded;
+    if (!vidur_) return done;
+    return done + z3::ite(n > 0 && r.prefilled + n >= r.prompt, ctx_.int_val(1), ctx_.int_val(0));
+  }
+  // core's fit_chunk_to_memory: the largest n' ≤ n whose processed tokens fit in what the
+  // request holds plus the free KV (two reductions reach it: only Vidur's extra token can
+  // make the first one short).
+  z3::expr fit_chunk(const SymbolicRequest& r, const z3::expr& n, const z3::expr& held, const z3::expr& free) const {
+    z3::expr cap = ((held + free) / ctx_.int_val(bs_)) * ctx_.int_val(bs_);
+    z3::expr room = cap - (r.prefilled + r.decoded);
+    z3::expr c1 = smaller(n - 1, room);
+    z3::expr c2 = z3::ite(c1 > 0 && processed_after(r, c1) > cap, smaller(c1 - 1, room), c1);
+    z3::expr out = z3::ite(n <= 0 || processed_after(r, n) <= cap, n, c2);
+    return z3::ite(out < 0, ctx_.int_val(0), out);
+  }
+
   // `here`: this candidate is the one visited now (always, for fcfs and lifo).
   void visit(const core::Rule& rule, std::size_t i, bool from_queue, Scan& scan, const z3::expr& here) {
     const auto& r = s_.requests[i];
@@ -187,6 +222,33 @@ class Former {
         fits = n >= 1;
       }
     }
+    z3::expr new_held = held_[i];  // what the request holds if it takes its tokens
+    if (limited_) {
+      if (rule.phase == core::Phase::Decode) {
+        z3::expr need = rounded(r.prefilled + r.decoded + 1);
+        new_held = z3::ite(need > held_[i], need, held_[i]);
+        fits = fits && new_held - held_[i] <= free_;
+      } else if (!from_queue) {
+        if (rule.grain == core::Grain::Chunk) {
+          n = fit_chunk(r, n, held_[i], free_);
+          fits = n >= 1;
+        }
+        z3::expr need = rounded(processed_after(r, n));
+        new_held = z3::ite(need > held_[i], need, held_[i]);
+        fits = fits && new_held - held_[i] <= free_;
+      } else {
+        z3::expr free_adm = free_ - ctx_.int_val(watermark_);
+        z3::expr reserve = rounded(reservation(r));
+        if (rule.grain == core::Grain::Chunk) {
+          z3::expr spare = free_adm - reserve;
+          n = fit_chunk(r, n, reserve, z3::ite(spare < 0, ctx_.int_val(0), spare));
+          fits = n >= 1;
+        }
+        z3::expr need = rounded(processed_after(r, n));
+        new_held = z3::ite(need > reserve, need, reserve);
+        fits = fits && new_held <= free_adm;
+      }
+    }
     if (e_.max_batch) fits = fits && items_ < ctx_.int_val(static_cast<int64_t>(*e_.max_batch));
     if (e_.max_running && from_queue) fits = fits && running_ < ctx_.int_val(static_cast<int64_t>(*e_.max_running));
     z3::expr reached = here && scan.active && !limit_hit && eligible;
@@ -198,6 +260,10 @@ class Former {
       prefill_items_ = prefill_items_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
       max_prefill_ = z3::ite(take && n > max_prefill_, n, max_prefill_);
       if (from_queue) running_ = running_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
+    }
+    if (limited_) {
+      free_ = (free_ - z3::ite(take, new_held - held_[i], ctx_.int_val(0))).simplify();
+      held_[i] = z3::ite(take, new_held, held_[i]);
     }
     used_ = used_ + z3::ite(take, n, ctx_.int_val(0));
     items_ = items_ + z3::ite(take, ctx_.int_val(1), ctx_.int_val(0));
@@ -261,6 +327,20 @@ class Former {
   z3::expr budget_{ctx_}, used_, items_;
   z3::expr prefill_items_{ctx_}, max_prefill_{ctx_};  // for the padded budget
   z3::expr running_{ctx_};                            // admitted requests, live (max_running)
+  // KV memory, when the engine has a limit.
+  bool limited_ = false, vidur_ = false;
+  int64_t cap_ = 0, bs_ = 1, watermark_ = 0;
+  std::vector<z3::expr> held_;
+  z3::expr free_{ctx_}, assumptions_{ctx_};
+
+  z3::expr reservation(const SymbolicRequest& r) const {
+    switch (e_.admission) {
+      case core::Admission::Prompt: return r.prompt;
+      case core::Admission::MaxLength:
+        return e_.max_seq_len ? ctx_.int_val(static_cast<int64_t>(*e_.max_seq_len)) : r.prompt + r.output;
+      default: return ctx_.int_val(0);
+    }
+  }
   std::vector<z3::expr> prefill_, decode_;
   Counters start_{ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0),
                   ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0)};
@@ -292,6 +372,19 @@ SymbolicState make_state(z3::context& ctx, int n) {
   }
   s.well_formed = wf;
   return s;
+}
+
+z3::expr held_kv(z3::context& ctx, const core::Engine& e, const SymbolicRequest& r) {
+  int64_t bs = std::max<int64_t>(1, e.block_size);
+  auto rounded = [&](const z3::expr& t) {
+    return bs == 1 ? t : ((t + ctx.int_val(bs - 1)) / ctx.int_val(bs)) * ctx.int_val(bs);
+  };
+  z3::expr reserve = ctx.int_val(0);
+  if (e.admission == core::Admission::Prompt) reserve = r.prompt;
+  if (e.admission == core::Admission::MaxLength)
+    reserve = e.max_seq_len ? ctx.int_val(static_cast<int64_t>(*e.max_seq_len)) : r.prompt + r.output;
+  z3::expr a = rounded(reserve), b = rounded(r.prefilled + r.decoded);
+  return z3::ite(a >= b, a, b);
 }
 
 SymbolicBatch symbolic_batch(z3::context& ctx, const core::Engine& engine, const SymbolicState& state) {

@@ -41,7 +41,17 @@ struct SymbolicBatch {
   std::vector<z3::expr> decode;   // Bool per request: a decode token in the batch
   z3::expr tokens;                // Int
   z3::expr items;                 // Int: requests in the batch
+  // KV memory (engines with a KV limit): what each request holds after the batch is formed,
+  // the free KV left, and what every state of this engine satisfies (its KV fits).
+  std::vector<z3::expr> held;
+  z3::expr free_kv;
+  z3::expr assumptions;
 };
+
+// The KV tokens a request holds in a state of this engine: its admission reservation or its
+// processed tokens, block-rounded, whichever is more (core::step keeps this invariant when the
+// engine does not preempt).
+z3::expr held_kv(z3::context& ctx, const core::Engine& engine, const SymbolicRequest& r);
 
 SymbolicState make_state(z3::context& ctx, int n);
 SymbolicBatch symbolic_batch(z3::context& ctx, const core::Engine& engine, const SymbolicState& state);

@@ -15,20 +15,35 @@ namespace {
 
 // A random state of up to n requests: running ones (started or decoding) and waiting ones,
 // interleaved in queue order.
-core::EngineState random_state(sim::Random& rng, int n, bool whole_only) {
+core::EngineState random_state(sim::Random& rng, int n, bool whole_only, const core::Engine& e) {
   core::EngineState s;
+  auto kv = e.kv_tokens();
+  std::int64_t bs = std::max<std::int64_t>(1, e.block_size);
+  auto rounded = [&](std::int64_t t) { return (t + bs - 1) / bs * bs; };
+  // What an admitted request holds: its reservation or its processed tokens (core's invariant).
+  auto held = [&](const core::Request& r) {
+    std::int64_t reserve = e.admission == core::Admission::Prompt      ? r.prompt
+                           : e.admission == core::Admission::MaxLength ? e.max_seq_len.value_or(r.prompt + r.output)
+                                                                       : 0;
+    return std::max(rounded(reserve), rounded(r.prefilled + r.decoded));
+  };
   int count = static_cast<int>(rng.uniform_int(0, n));
   for (int i = 0; i < count; ++i) {
     core::Request r;
     r.id = i;
-    r.prompt = rng.uniform_int(1, 700);
+    r.prompt = rng.uniform_int(1, kv ? 200 : 700);
     r.output = rng.uniform_int(1, 20);
     r.priority = static_cast<std::int32_t>(rng.uniform_int(0, 2));
     if (rng.uniform_int(0, 2) > 0) {  // running
       bool decoding = whole_only || rng.uniform_int(0, 1) == 1;
       r.prefilled = decoding ? r.prompt : rng.uniform_int(1, r.prompt - (r.prompt > 1 ? 1 : 0));
       if (r.prefilled == r.prompt) r.decoded = rng.uniform_int(0, r.output - 1);
-      r.kv_held = r.prefilled + r.decoded;
+      r.kv_held = held(r);
+      if (kv && s.kv_used + r.kv_held > *kv) {  // it would not fit: it waits instead
+        r.prefilled = r.decoded = r.kv_held = 0;
+        core::arrive(s, r);
+        continue;
+      }
       r.admitted_seq = s.next_admission++;
       s.kv_used += r.kv_held;
       s.running.push_back(r);
@@ -63,7 +78,7 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
         sim::Random rng(7);
         int nonempty = 0;
         for (int trial = 0; trial < 40; ++trial) {
-          core::EngineState s = random_state(rng, n, core::traits(e.policy).whole_only);
+          core::EngineState s = random_state(rng, n, core::traits(e.policy).whole_only, e);
           // Pin the symbolic state to the concrete one, in queue order (running by id, waiting by queue).
           z3::solver z(ctx);
           z.add(sym.well_formed);

@@ -85,7 +85,7 @@ TEST_CASE("mutants are caught by the right property") {
 TEST_CASE("outside the encoded fragment the verdict is unknown, with the reason") {
   auto r = prove("examples/vidur_engines.bp", "vidur_vllm", core::Property::WorkConserving);
   CHECK(r.verdict == solver::Verdict::Unknown);
-  CHECK(r.reason == "the engine has a KV-cache limit (memory is not encoded yet)");
+  CHECK(r.reason == "the engine preempts when KV memory runs out (preemption is not encoded yet)");
   auto fcfs = prove("examples/paper_policies.bp", "sarathi", core::Property::Fcfs);
   CHECK(fcfs.verdict == solver::Verdict::Unknown);
   auto trivially = prove("examples/paper_policies.bp", "sarathi", core::Property::MemorySafe);
