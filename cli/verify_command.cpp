@@ -8,10 +8,8 @@
 
 #include "cli/command_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/proof_report.hpp"
-#include "dsl/dsl.hpp"
 
 namespace batchproof::cli {
 
@@ -79,9 +77,7 @@ int run_verify(const VerifyOptions& o) {
   int code = kHolds;
   std::vector<CheckRun> runs;
   for (const auto& file : o.files) {
-    core::Diagnostics diags;
-    auto spec = dsl::load_spec(file, diags);
-    print_diagnostics(diags);
+    auto spec = load_spec_reporting(file);
     if (!spec) {
       code = worst(code, kBadInput);
       continue;
