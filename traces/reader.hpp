@@ -22,18 +22,40 @@ namespace batchproof::traces {
 // or standard input ("-"). Reads in large blocks; lines are views into its buffer.
 class Input {
  public:
+  // The longest line held by default; a longer one is read past, not held (line_too_long()),
+  // so that a file without line breaks cannot fill memory.
+  static constexpr std::size_t kDefaultMaxLine = std::size_t{64} << 20;
+  // Every view returned (head, line, block) is followed by at least this many readable bytes
+  // of the same buffer, so that simdjson can parse it in place (SIMDJSON_PADDING).
+  static constexpr std::size_t kPadding = 64;
+  static constexpr std::size_t kHeadBytes = std::size_t{64} << 10;
+
   // Null, with a located diagnostic in `diags`, when the input cannot be opened or read.
   static std::unique_ptr<Input> open(const std::string& path, core::Diagnostics& diags);
   virtual ~Input() = default;
 
   const std::string& path() const { return path_; }
-  // Up to the first 64 KiB of (decompressed) content, without consuming anything.
+  // Up to the first 64 KiB of (decompressed) content, without consuming anything; a leading
+  // UTF-8 byte order mark is left out (as it is from the first line).
   virtual std::string_view head() = 0;
   // The next line without its end ("\n" or "\r\n"); valid until the next call. False at the
   // end of the input or on a read error (error() then says why).
   virtual bool next_line(std::string_view& line) = 0;
   // 1-based number of the line last returned by next_line().
   virtual std::int64_t line_number() const = 0;
+  // The line last returned ended with '\n' (false: the input ends there, maybe cut short).
+  virtual bool line_terminated() const = 0;
+  // The line last returned was longer than max_line(): it was read past and the view holds
+  // only its first bytes (up to 4 KiB, for a message).
+  virtual bool line_too_long() const = 0;
+  virtual void set_max_line(std::size_t bytes) = 0;
+  virtual std::size_t max_line() const = 0;
+  // The next block of raw (decompressed) bytes, not split into lines, for readers of JSON
+  // documents that span lines or fill one huge line; it continues where the last line or
+  // block ended. Valid until the next call. False at the end or on a read error.
+  virtual bool next_block(std::string_view& block) = 0;
+  // Decompressed bytes handed out so far (lines with their ends, blocks).
+  virtual std::int64_t bytes_consumed() const = 0;
   // The read error that ended the input early (a truncated gzip stream, an I/O error), if any.
   virtual std::optional<std::string> error() const = 0;
 
@@ -72,6 +94,9 @@ std::vector<Format> all_formats();
 FormatSupport format_support(Format format);
 // The format of a log from its first 64 KiB (logs may open with start-up banners), or none.
 std::optional<Format> detect_format(std::string_view head);
+// Why detect_format found none, in words for a message: "the input is empty", "the input is
+// binary (a NUL byte at offset 12)", "no line of a known log format in the first 64 KiB".
+std::string undetected_reason(std::string_view head);
 
 class RecordReader {
  public:
