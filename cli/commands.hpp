@@ -13,5 +13,6 @@ void add_arrivals_command(CLI::App& app, int& exit_code);
 void add_capacity_command(CLI::App& app, int& exit_code);
 void add_prove_command(CLI::App& app, int& exit_code);
 void add_verify_command(CLI::App& app, int& exit_code);
+void add_search_command(CLI::App& app, int& exit_code);
 
 }  // namespace batchproof::cli

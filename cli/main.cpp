@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_arrivals_command(app, exit_code);
   add_capacity_command(app, exit_code);
   add_prove_command(app, exit_code);
+  add_search_command(app, exit_code);
   add_verify_command(app, exit_code);
   try {
     app.parse(argc, argv);
