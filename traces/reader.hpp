@@ -25,8 +25,9 @@ class Input {
   // The longest line held by default; a longer one is read past, not held (line_too_long()),
   // so that a file without line breaks cannot fill memory.
   static constexpr std::size_t kDefaultMaxLine = std::size_t{64} << 20;
-  // Every view returned (head, line, block) is followed by at least this many readable bytes
-  // of the same buffer, so that simdjson can parse it in place (SIMDJSON_PADDING).
+  // What padded() promises: every view returned (head, line, block) is followed by at least
+  // this many readable bytes of the same buffer, so that simdjson can parse it in place
+  // (SIMDJSON_PADDING).
   static constexpr std::size_t kPadding = 64;
   static constexpr std::size_t kHeadBytes = std::size_t{64} << 10;
 
@@ -43,27 +44,32 @@ class Input {
   virtual bool next_line(std::string_view& line) = 0;
   // 1-based number of the line last returned by next_line().
   virtual std::int64_t line_number() const = 0;
-  // The line last returned ended with '\n' (false: the input ends there, maybe cut short).
-  virtual bool line_terminated() const = 0;
-  // The line last returned was longer than max_line(): it was read past and the view holds
-  // only its first bytes (up to 4 KiB, for a message).
-  virtual bool line_too_long() const = 0;
-  virtual void set_max_line(std::size_t bytes) = 0;
-  virtual std::size_t max_line() const = 0;
-  // The next block of raw (decompressed) bytes, not split into lines, for readers of JSON
-  // documents that span lines or fill one huge line; it continues where the last line or
-  // block ended. Valid until the next call. False at the end or on a read error.
-  virtual bool next_block(std::string_view& block) = 0;
-  // Decompressed bytes handed out so far (lines with their ends, blocks).
-  virtual std::int64_t bytes_consumed() const = 0;
   // The read error that ended the input early (a truncated gzip stream, an I/O error), if any.
   virtual std::optional<std::string> error() const = 0;
+
+  // What follows has defaults, for inputs in memory (tests): Input::open's input overrides all.
+  //
+  // The line last returned ended with '\n' (false: the input ends there, maybe cut short).
+  virtual bool line_terminated() const { return true; }
+  // The line last returned was longer than max_line(): it was read past and the view holds
+  // only its first bytes (up to 4 KiB, for a message).
+  virtual bool line_too_long() const { return false; }
+  virtual void set_max_line(std::size_t /*bytes*/) {}
+  virtual std::size_t max_line() const { return kDefaultMaxLine; }
+  // The next block of raw (decompressed) bytes, not split into lines, for readers of JSON
+  // documents that span lines or fill one huge line; it continues where the last line or
+  // block ended. Valid until the next call. False at the end or on a read error. (Default:
+  // the next line with its "\n".)
+  virtual bool next_block(std::string_view& block);
+  // Whether every view is followed by kPadding readable bytes (else a reader copies it first).
+  virtual bool padded() const { return false; }
 
  protected:
   explicit Input(std::string path) : path_(std::move(path)) {}
 
  private:
   std::string path_;
+  std::string block_;  // the default next_block's line
 };
 
 enum class Format {
