@@ -100,8 +100,8 @@ def pack(model: Model, work: List[Work]) -> PackedBatch:
             single_keys.append(key_slots)
         else:
             ks = torch.from_numpy(key_slots).to(device)
-            mask = torch.arange(c + n, device=device)[None, :] <= (c + torch.arange(n, device=device))[:, None]
-            chunks.append(ChunkAttention(offset, n, ks, mask))
+            hidden = torch.arange(c + n, device=device)[None, :] > (c + torch.arange(n, device=device))[:, None]
+            chunks.append(ChunkAttention(offset, n, ks, hidden))
         completes_prompt = not w.decode and c + n == len(seq.prompt_tokens)
         if w.decode or completes_prompt:
             logits_at.append(offset + n - 1)
@@ -110,7 +110,7 @@ def pack(model: Model, work: List[Work]) -> PackedBatch:
     def tensor(parts):
         return torch.from_numpy(np.concatenate(parts)).to(device)
 
-    single_index = single_slots = single_mask = None
+    single_index = single_slots = single_hidden = None
     if singles:
         longest = max(len(k) for k in single_keys)
         padded = np.zeros((len(singles), longest), dtype=np.int64)
@@ -121,9 +121,9 @@ def pack(model: Model, work: List[Work]) -> PackedBatch:
             lengths[i] = len(k)
         single_index = torch.from_numpy(np.array(singles, dtype=np.int64)).to(device)
         single_slots = torch.from_numpy(padded).to(device)
-        single_mask = torch.arange(longest, device=device)[None, :] < torch.from_numpy(lengths).to(device)[:, None]
+        single_hidden = torch.arange(longest, device=device)[None, :] >= torch.from_numpy(lengths).to(device)[:, None]
     return PackedBatch(tensor(tokens), tensor(positions), tensor(slots), chunks, single_index, single_slots,
-                       single_mask, torch.from_numpy(np.array(logits_at, dtype=np.int64)).to(device))
+                       single_hidden, torch.from_numpy(np.array(logits_at, dtype=np.int64)).to(device))
 
 
 class Executor:

@@ -17,7 +17,9 @@ class KvPool:
     def __init__(self, layers, kv_heads, head_dim, dtype, device, capacity_tokens=4096, block_size=16):
         self.block_size = block_size
         blocks = max(1, -(-capacity_tokens // block_size))
-        shape = (layers, blocks * block_size, kv_heads, head_dim)
+        # Heads before slots: a gather of any slots is then [kv_heads, slots, head_dim], the
+        # layout attention's batched matrix products read without another copy.
+        shape = (layers, kv_heads, blocks * block_size, head_dim)
         self.k = torch.zeros(shape, dtype=dtype, device=device)
         self.v = torch.zeros(shape, dtype=dtype, device=device)
         self.free_blocks = list(range(blocks - 1, -1, -1))  # a stack: lowest block first
@@ -25,13 +27,13 @@ class KvPool:
 
     @property
     def capacity_tokens(self):
-        return self.k.shape[1]
+        return self.k.shape[2]
 
     def _grow(self):
-        old = self.k.shape[1] // self.block_size
+        old = self.k.shape[2] // self.block_size
         extra = torch.zeros_like(self.k)
-        self.k = torch.cat([self.k, extra], dim=1)
-        self.v = torch.cat([self.v, torch.zeros_like(extra)], dim=1)
+        self.k = torch.cat([self.k, extra], dim=2)
+        self.v = torch.cat([self.v, torch.zeros_like(extra)], dim=2)
         self.free_blocks = list(range(2 * old - 1, old - 1, -1)) + self.free_blocks
         self.grown += 1
 
