@@ -1,5 +1,6 @@
 """What the measurements ran on, for the traces' notes and the profiles' provenance."""
 
+import os
 import platform
 
 import torch
@@ -32,7 +33,15 @@ def device_description(device) -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return f"GPU {torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda})"
-    return f"CPU {cpu_model()}, {torch.get_num_threads()} torch thread(s), BLAS {blas()}"
+    return f"CPU {cpu_model()}, {torch.get_num_threads()} torch thread(s), BLAS {blas()}, {load_average()} at the start"
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average over its CPUs: other work competes for a CPU."""
+    try:
+        return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return "load average unknown"
 
 
 def software() -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import List
 
+from collect.environment import load_average
 from collect.executor import Executor, Sequence, Work, prompt_tokens
 from collect.model import Model
 from collect.trace_writer import header_line, iteration_line, open_text
@@ -96,6 +97,7 @@ def profile(model: Model, out_path: str, name: str, notes: str, max_tokens: int,
         table.append((point, median(times)))
         print(f"  {point.kind:8s} b={point.tokens:5d} decodes={point.decodes:5d} context={point.context:5d}: "
               f"median {1e3 * median(times):9.3f} ms", file=log, flush=True)
+    notes += f"; {load_average()} at the end"
     if dropped:
         notes += f"; left out for memory (more than {max_kv_tokens} KV tokens): {', '.join(dropped)}"
     with open_text(out_path, "w") as out:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 from collect.arrivals import Arrival
+from collect.environment import load_average
 from collect.executor import Executor, Sequence, Work, prompt_tokens
 from collect.model import Model
 from collect.scheduler import EngineState, Request, advance, form_batch
@@ -140,7 +141,8 @@ def run(arrivals: List[Arrival], setup: EngineSetup, model: Model, out_path: str
     summary.clock_s = clock
     summary.wall_s = time.perf_counter() - wall_start
     summary.kv_pool_tokens = pool.capacity_tokens if pool else 0
-    full_notes = "; ".join(x for x in (notes, f"run {summary.ended}", summary.overhead_note()) if x)
+    full_notes = "; ".join(x for x in (notes, f"run {summary.ended}", summary.overhead_note(),
+                                        f"{load_average()} at the end") if x)
     header = header_line("collect", setup.engine, spec=setup.spec_file, profile=setup.profile,
                          token_budget=setup.token_budget, notes=full_notes)
     # The header goes first but its notes are known last: write it, then copy the iterations.
