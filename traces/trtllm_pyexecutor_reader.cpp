@@ -1,0 +1,216 @@
+// TensorRT-LLM PyExecutor's per-iteration log line (`print_iter_log: true`), TRACE-FORMATS.md
+// §1.5, in its three generations:
+//
+//   2025-04  iter = 198, global_rank = 0, rank = 0, currank_total_requests = 0/0,
+//            elapsed_time = 0.00506s, timestamp = 2025-04-28 09:56:44, num_scheduled_requests: 10,
+//            states = {'num_ctx_requests': 0, 'num_ctx_tokens': 0, 'num_generation_tokens': 16}
+//   mid-2025 ... host_step_time = 12.3ms, prev_device_step_time = 10.1ms (or N/A) ...
+//   2026     iter = N, global_rank = 0, rank = 0, num_scheduled_requests = N, kv_cache_util = 0.100,
+//            currank_total_requests = a/b, host_step_time = ..ms, prev_device_step_time = ..ms,
+//            timestamp = .., states = {..., 'cached_kv_tokens': N}[, num_active = N, num_fetched = N,
+//            num_dummy = N, num_unscheduled = N]
+//
+// with whatever the logger puts in front ("[04/28/2025-09:56:44] [TRT-LLM] [I] ",
+// "[TRT-LLM] [I] [_torch][RANK 0] "). Fields are read by name, in any order, with " = " or ": ".
+//
+// The record: index = iter; stream = "" for global rank 0, "rank N" for others (ranks log
+// interleaved with TLLM_PROFILE_LOG_RANKS); duration = host_step_time (the executor loop's wall
+// time for this iteration; prev_device_step_time belongs to the previous batch and is not kept),
+// or elapsed_time in the oldest generation; start_s = the timestamp field (one-second
+// resolution, taken when the line is logged, i.e. at the end of the iteration); prefill
+// requests/tokens = num_ctx_requests/num_ctx_tokens; decode tokens = num_generation_tokens (as
+// logged: it counted CUDA-graph padding in 2025); decode requests = num_scheduled_requests −
+// num_ctx_requests − num_dummy; cached tokens = cached_kv_tokens; kv usage = kv_cache_util;
+// running = num_active. No waiting queue is logged.
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "traces/readers.hpp"
+#include "traces/text_log_reader.hpp"
+#include "traces/text_scan.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+using text::Span;
+
+bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+class PyExecutorReader final : public TextLogReader {
+ public:
+  explicit PyExecutorReader(std::unique_ptr<Input> input) : TextLogReader(Format::TrtllmPyExecutor, std::move(input)) {}
+
+ private:
+  // What one line gives, before it becomes a record.
+  struct Fields {
+    std::optional<std::int64_t> iter, global_rank, scheduled, ctx_requests, ctx_tokens, gen_tokens, cached, active,
+        dummy;
+    bool has_states = false;
+  };
+
+  Parsed parse(std::string_view line, Iteration& record) override {
+    const std::size_t anchor = find_anchor(line);
+    if (anchor == std::string_view::npos) return Parsed::Skip;
+    Fields f;
+    std::size_t at = anchor;
+    const std::size_t n = line.size();
+    while (at < n) {
+      std::size_t key_end = at;
+      while (key_end < n && is_name_char(line[key_end])) ++key_end;
+      if (key_end == at) return malformed(at, "expected a field name");
+      const std::string_view key = line.substr(at, key_end - at);
+      std::size_t value_at;
+      if (line.substr(key_end, 3) == " = ") value_at = key_end + 3;
+      else if (line.substr(key_end, 2) == ": ") value_at = key_end + 2;
+      else return malformed(key_end, fmt::format("expected ' = ' after '{}'", key));
+      std::size_t value_end;
+      if (value_at < n && line[value_at] == '{') {
+        value_end = line.find('}', value_at);
+        if (value_end == std::string_view::npos) return malformed(value_at, fmt::format("'{}': no closing '}}'", key));
+        ++value_end;
+      } else {
+        value_end = text::find(line, ", ", value_at);
+        if (value_end == std::string_view::npos) value_end = n;
+      }
+      const Span value{line.substr(value_at, value_end - value_at), value_at};
+      if (!field(key, value, f, record)) return Parsed::Skip;
+      at = value_end;
+      if (at < n) {
+        if (line.substr(at, 2) != ", ") return malformed(at, "expected ', ' between fields");
+        at += 2;
+      }
+    }
+    if (!f.has_states) return malformed(line.size(), "missing 'states = {...}'");
+    if (!f.ctx_requests || !f.ctx_tokens || !f.gen_tokens)
+      return malformed(line.size(), "states lacks num_ctx_requests, num_ctx_tokens or num_generation_tokens");
+    record.line = line_number();
+    record.index = f.iter;
+    record.prefill_requests = f.ctx_requests;
+    record.prefill_tokens = f.ctx_tokens;
+    record.decode_tokens = f.gen_tokens;
+    record.cached_tokens = f.cached;
+    record.running = f.active;
+    if (f.scheduled) {
+      const std::int64_t decode = *f.scheduled - *f.ctx_requests - f.dummy.value_or(0);
+      if (decode >= 0) record.decode_requests = decode;
+    }
+    std::optional<std::int64_t> rank = f.global_rank;
+    if (!rank) rank = prefix_rank(line.substr(0, anchor));
+    if (rank && *rank != 0) fmt::format_to(std::back_inserter(record.stream), "rank {}", *rank);
+    return Parsed::Record;
+  }
+
+  // "iter = " where a field list starts: at the line's start or after a blank or ']'.
+  static std::size_t find_anchor(std::string_view line) {
+    std::size_t at = 0;
+    while ((at = text::find(line, "iter = ", at)) != std::string_view::npos) {
+      if (at == 0 || line[at - 1] == ' ' || line[at - 1] == ']') return at;
+      ++at;
+    }
+    return std::string_view::npos;
+  }
+
+  // "[RANK n]" in the logger's prefix, for lines that do not name their global rank.
+  static std::optional<std::int64_t> prefix_rank(std::string_view prefix) {
+    const std::size_t at = text::find(prefix, "[RANK ");
+    if (at == std::string_view::npos) return std::nullopt;
+    const std::size_t end = prefix.find(']', at);
+    std::int64_t rank = 0;
+    if (end == std::string_view::npos || !text::to_count(prefix.substr(at + 6, end - at - 6), rank)) return std::nullopt;
+    return rank;
+  }
+
+  bool count(Span value, std::string_view key, std::optional<std::int64_t>& out) {
+    std::int64_t v = 0;
+    if (!text::to_count(value.text, v)) {
+      malformed(value.pos, fmt::format("'{}' is not a whole number", key));
+      return false;
+    }
+    out = v;
+    return true;
+  }
+
+  bool milliseconds(Span value, std::string_view key, Iteration& record) {
+    double ms = 0;
+    if (!text::to_double_with_unit(value.text, "ms", ms) || ms < 0) {
+      malformed(value.pos, fmt::format("'{}' is not a time in ms", key));
+      return false;
+    }
+    record.duration_s = ms / 1000.0;
+    return true;
+  }
+
+  // One field; false (reported) if its value does not parse. Unknown fields are left alone.
+  bool field(std::string_view key, Span value, Fields& f, Iteration& record) {
+    if (key == "iter") return count(value, key, f.iter);
+    if (key == "global_rank") return count(value, key, f.global_rank);
+    if (key == "num_scheduled_requests") return count(value, key, f.scheduled);
+    if (key == "num_active") return count(value, key, f.active);
+    if (key == "num_dummy") return count(value, key, f.dummy);
+    if (key == "host_step_time") return milliseconds(value, key, record);
+    if (key == "elapsed_time") {
+      double s = 0;
+      if (!text::to_double_with_unit(value.text, "s", s) || s < 0) {
+        malformed(value.pos, "'elapsed_time' is not a time in s");
+        return false;
+      }
+      record.duration_s = s;
+      return true;
+    }
+    if (key == "timestamp") {
+      std::size_t used = 0;
+      auto t = text::parse_iso_date_time(value.text, &used);
+      if (!t || used != value.text.size()) {
+        malformed(value.pos, "'timestamp' is not YYYY-MM-DD HH:MM:SS");
+        return false;
+      }
+      record.start_s = t;
+      return true;
+    }
+    if (key == "kv_cache_util") {
+      if (value.text == "N/A") return true;
+      double u = 0;
+      if (!text::to_double(value.text, u) || u < 0) {
+        malformed(value.pos, "'kv_cache_util' is not a fraction");
+        return false;
+      }
+      record.kv_usage = u;
+      return true;
+    }
+    if (key == "states") return states(value, f);
+    return true;
+  }
+
+  // {'num_ctx_requests': 0, 'num_ctx_tokens': 0, 'num_generation_tokens': 16, ...}
+  bool states(Span value, Fields& f) {
+    f.has_states = true;
+    text::Splitter pieces(value.sub(1, value.text.size() - 2), ", ");
+    Span piece, key, v;
+    while (pieces.next(piece)) {
+      if (!text::split_key_value(piece, ": ", key, v) || key.text.size() < 2 || key.text.front() != '\'' ||
+          key.text.back() != '\'') {
+        malformed(piece.pos, "states: expected 'name': value");
+        return false;
+      }
+      const std::string_view name = key.text.substr(1, key.text.size() - 2);
+      std::optional<std::int64_t>* slot = nullptr;
+      if (name == "num_ctx_requests") slot = &f.ctx_requests;
+      else if (name == "num_ctx_tokens") slot = &f.ctx_tokens;
+      else if (name == "num_generation_tokens") slot = &f.gen_tokens;
+      else if (name == "cached_kv_tokens") slot = &f.cached;
+      if (slot && !count(v, name, *slot)) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<RecordReader> make_trtllm_pyexecutor_reader(std::unique_ptr<Input> input) {
+  return std::make_unique<PyExecutorReader>(std::move(input));
+}
+
+}  // namespace batchproof::traces
