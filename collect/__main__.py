@@ -26,6 +26,9 @@ def common_options(p):
                    help="weights and activations (default: float32 on CPU, bfloat16 on CUDA)")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and prompts (default 0)")
+    p.add_argument("--clock", default="wall", choices=["wall", "cpu"],
+                   help="on a CPU: measure durations by the wall clock (default) or by the process's CPU time "
+                        "(a CPU shared with other work; use with --threads 1); CUDA events on a GPU")
     p.add_argument("--out", required=True, help="trace to write (.jsonl, or .jsonl.gz)")
 
 
@@ -74,10 +77,18 @@ def setup_torch(args):
         raise UsageError("--device cuda, but torch sees no CUDA device")
     if device.type not in ("cpu", "cuda"):
         raise UsageError(f"--device {args.device}: expected cpu or cuda")
+    if device.type == "cuda" and args.clock != "wall":
+        raise UsageError("--clock cpu is for CPU runs (a GPU's passes are timed with CUDA events)")
     dtype = args.dtype
     if dtype == "auto":
         dtype = "bfloat16" if device.type == "cuda" else "float32"
     return device, getattr(torch, dtype)
+
+
+def timing(device, clock):
+    if device.type == "cuda":
+        return "CUDA events"
+    return "process CPU time (process_time)" if clock == "cpu" else "wall clock (perf_counter)"
 
 
 def provenance(args, device, dtype, config):
@@ -116,7 +127,8 @@ def command_run(args):
     model = Model(config, device=device, dtype=dtype, seed=args.seed)
     pool = args.kv_pool_tokens or (65536 if device.type == "cuda" else 4096)
     notes = (f"policy {setup.policy}, token budget {setup.token_budget}; arrivals {args.arrivals} "
-             f"({len(arrivals)} requests); " + provenance(args, device, dtype, config) +
+             f"({len(arrivals)} requests); duration = packing the inputs + one forward pass + reading back the "
+             f"next tokens, {timing(device, args.clock)}; " + provenance(args, device, dtype, config) +
              "; clock: starts at the arrivals' origin, advances by the measured durations, jumps to the next "
              "arrival when idle")
 
@@ -125,7 +137,7 @@ def command_run(args):
               file=sys.stderr, flush=True)
 
     s = run(arrivals, setup, model, args.out, notes=notes, max_seconds=args.max_seconds, seed=args.seed,
-            kv_pool_tokens=pool, progress=progress)
+            kv_pool_tokens=pool, progress=progress, clock=args.clock)
     print(f"{args.out}: {s.iterations} iterations, {s.tokens} tokens, {s.arrived} arrived, {s.completed} completed, "
           f"clock {s.clock_s:.3f} s ({s.tokens / s.clock_s if s.clock_s else 0:.1f} tokens/s), wall {s.wall_s:.1f} s; "
           f"{s.ended}", file=sys.stderr)
@@ -157,11 +169,11 @@ def command_profile(args):
     name = args.name or f"{device.type}_{args.model}".replace("-", "_")
     notes = (f"profile points: warm-up {args.warmup}, {args.repeats} measured passes each; "
              f"duration = packing the inputs + one forward pass + reading back the next tokens, "
-             f"{'CUDA events' if device.type == 'cuda' else 'wall clock (perf_counter)'}; "
+             f"{timing(device, args.clock)}; "
              + provenance(args, device, dtype, config))
     print(f"profiling {config.describe()} on {device}", file=sys.stderr)
     table = profile(model, args.out, name, notes, args.max_tokens, args.max_decode, contexts, args.mixed_context,
-                    max_kv, args.warmup, args.repeats, seed=args.seed)
+                    max_kv, args.warmup, args.repeats, seed=args.seed, clock=args.clock)
     print(f"{args.out}: {len(table)} points, {len(table) * args.repeats} measured passes", file=sys.stderr)
     return EXIT_OK
 

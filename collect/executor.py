@@ -3,7 +3,10 @@ keeps each request's KV cache and next token, and measures the pass.
 
 Timing: the measured duration of an iteration is packing the inputs + the forward pass + reading
 back the next tokens (what a real engine spends per batch on the device side). On a GPU it is
-measured with CUDA events around that span; on a CPU with the wall clock (perf_counter)."""
+measured with CUDA events around that span; on a CPU with the wall clock (perf_counter), or,
+with clock "cpu", with the CPU time of the process (process_time): on a CPU shared with other
+work, one torch thread's CPU time is what the span would take alone, where the wall clock also
+counts the time the process waited for a CPU."""
 
 import time
 from dataclasses import dataclass
@@ -39,11 +42,14 @@ class Work:
 
 
 class CpuTimer:
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
+
     def start(self):
-        self.t0 = time.perf_counter()
+        self.t0 = self.clock()
 
     def stop(self) -> float:
-        return time.perf_counter() - self.t0
+        return self.clock() - self.t0
 
 
 class CudaTimer:
@@ -61,8 +67,13 @@ class CudaTimer:
         return self.begin.elapsed_time(self.end) / 1000.0
 
 
-def make_timer(device):
-    return CudaTimer(device) if torch.device(device).type == "cuda" else CpuTimer()
+CLOCKS = ("wall", "cpu")
+
+
+def make_timer(device, clock="wall"):
+    if torch.device(device).type == "cuda":
+        return CudaTimer(device)
+    return CpuTimer(time.process_time if clock == "cpu" else time.perf_counter)
 
 
 def prompt_tokens(seed: int, rid: int, length: int, vocab: int) -> np.ndarray:
@@ -127,10 +138,10 @@ def pack(model: Model, work: List[Work]) -> PackedBatch:
 
 
 class Executor:
-    def __init__(self, model: Model, pool: KvPool):
+    def __init__(self, model: Model, pool: KvPool, clock="wall"):
         self.model = model
         self.pool = pool
-        self.timer = make_timer(model.device)
+        self.timer = make_timer(model.device, clock)
         self.last_pack_s = 0.0  # wall clock of packing, inside the measured duration
 
     def run(self, work: List[Work], advance=True) -> float:

@@ -72,10 +72,10 @@ def _work_for(point: Point, model: Model, pool, seed: int, first_id: int):
 
 def profile(model: Model, out_path: str, name: str, notes: str, max_tokens: int, max_decode: int,
             contexts: List[int], mixed_context: int, max_kv_tokens: int, warmup: int, repeats: int,
-            seed: int = 0, log=sys.stderr):
+            seed: int = 0, log=sys.stderr, clock="wall"):
     points, dropped = plan(max_tokens, max_decode, contexts, mixed_context, max_kv_tokens)
     pool = model.new_kv_pool(capacity_tokens=max(p.kv_tokens() for p in points) + 64)
-    executor = Executor(model, pool)
+    executor = Executor(model, pool, clock)
     clock, index, next_id = 0.0, 0, 0
     lines, table = [], []
     for point in points:
