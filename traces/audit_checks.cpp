@@ -1,0 +1,339 @@
+#include "traces/audit_checks.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "traces/audit_describe.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max() / 4;
+// With only a usage fraction logged, memory counts as left below this fraction; between it and
+// 1 a waiting request may be held back by memory (head-of-line blocking), which engines allow.
+constexpr double kKvFractionLeft = 0.9;
+
+std::string limit_text(const Limit& limit, std::string_view unit) {
+  if (!limit.value) return fmt::format("none ({})", limit.source);
+  if (limit.source == "the log") return fmt::format("as logged per record");
+  return fmt::format("{} {} ({})", *limit.value, unit, limit.source);
+}
+
+// Requests in the batch: distinct ids with tokens, else the logged counts.
+std::optional<std::int64_t> batch_requests(const Iteration& r) {
+  if (r.has_items) {
+    std::int64_t n = 0;
+    for (const auto& it : r.items)
+      if (it.prefill > 0 || it.decode) ++n;
+    return n;
+  }
+  if (!r.prefill_requests && !r.decode_requests) return std::nullopt;
+  return r.prefill_requests.value_or(0) + r.decode_requests.value_or(0);
+}
+
+// Prefill and decode tokens, from the items when there are any.
+std::optional<std::pair<std::int64_t, std::int64_t>> phase_tokens(const Iteration& r) {
+  if (r.has_items) {
+    std::int64_t p = 0, d = 0;
+    for (const auto& it : r.items) {
+      p += it.prefill;
+      d += it.decode ? 1 : 0;
+    }
+    return std::pair{p, d};
+  }
+  if (r.prefill_tokens && r.decode_tokens) return std::pair{*r.prefill_tokens, *r.decode_tokens};
+  if (r.prefill_requests && r.decode_requests) return std::pair{*r.prefill_requests, *r.decode_requests};
+  return std::nullopt;
+}
+
+}  // namespace
+
+// What the checks remember of one stream: the previous record, and the requests seen.
+struct RecordChecks::Stream {
+  explicit Stream(const RecordCheckConfig& c) : lifecycle(c.arrivals_complete, c.limits.accounting) {}
+  std::int64_t ordinal = 0;
+  std::optional<std::int64_t> last_index;
+  std::optional<double> last_start;
+  std::int64_t last_line = 0;
+  LifecycleTracker lifecycle;
+  std::vector<std::string> problems;  // scratch
+};
+
+RecordChecks::RecordChecks(RecordCheckConfig config, AuditTally& tally) : config_(std::move(config)), tally_(tally) {
+  const auto& l = config_.limits;
+  if (l.budget.known) tally_.set_limit(CheckKind::Budget, limit_text(l.budget, "tokens"));
+  if (l.max_batch.known) tally_.set_limit(CheckKind::BatchLimit, limit_text(l.max_batch, "requests"));
+  if (l.kv_tokens.known) tally_.set_limit(CheckKind::Kv, limit_text(l.kv_tokens, "tokens"));
+}
+
+RecordChecks::~RecordChecks() = default;
+
+RecordChecks::Stream& RecordChecks::stream(const std::string& name) {
+  if (last_ && !streams_.empty()) {
+    auto it = streams_.find(name);
+    if (it != streams_.end() && it->second.get() == last_) return *last_;
+  }
+  auto& slot = streams_[name];
+  if (!slot) slot = std::make_unique<Stream>(config_);
+  last_ = slot.get();
+  return *last_;
+}
+
+void RecordChecks::add(const Iteration& r, const std::string& file, bool in_window) {
+  Stream& s = stream(r.stream);
+  const std::int64_t number = iteration_number(r, s.ordinal);
+  auto report = [&](CheckKind kind, std::string message) { this->report(kind, r, file, number, std::move(message)); };
+  const auto& lim = config_.limits;
+  const auto tokens = r.tokens();
+
+  // Lifecycles and the clock are followed on every record; only records in the window are judged.
+  if (r.has_items) {
+    s.problems.clear();
+    s.lifecycle.add(r, s.problems);
+    if (in_window) {
+      tally_.checked(CheckKind::Lifecycle);
+      for (auto& p : s.problems) report(CheckKind::Lifecycle, std::move(p));
+    }
+  }
+
+  if (in_window) {
+    // Clock: starts never go back, durations are not negative.
+    if (!r.start_s && !r.duration_s) {
+      tally_.undecided(CheckKind::ClockRegression, "the record logs no time");
+    } else {
+      tally_.checked(CheckKind::ClockRegression);
+      if (r.start_s && s.last_start && *r.start_s < *s.last_start)
+        report(CheckKind::ClockRegression,
+               fmt::format("starts at {:.6f} s, {:.6f} s before the previous record (line {}) started", *r.start_s,
+                           *s.last_start - *r.start_s, s.last_line));
+      else if (r.duration_s && *r.duration_s < 0)
+        report(CheckKind::ClockRegression, fmt::format("lasts {:.6f} s: it ends before it starts", *r.duration_s));
+    }
+    // Gaps in the engine's iteration counter.
+    if (config_.support.every_iteration) {
+      if (!r.index) {
+        tally_.undecided(CheckKind::IterationGap, "the record logs no iteration counter");
+      } else {
+        tally_.checked(CheckKind::IterationGap);
+        if (s.last_index && *r.index > *s.last_index + 1) {
+          std::int64_t missing = *r.index - *s.last_index - 1;
+          report(CheckKind::IterationGap,
+                 missing == 1 ? fmt::format("iteration {} is missing (1 record dropped after line {})",
+                                            *s.last_index + 1, s.last_line)
+                              : fmt::format("iterations {} to {} are missing ({} records dropped after line {})",
+                                            *s.last_index + 1, *r.index - 1, missing, s.last_line));
+        } else if (s.last_index && *r.index <= *s.last_index) {
+          report(CheckKind::IterationGap,
+                 fmt::format("the iteration counter goes from {} (line {}) back to {}: a restarted engine, or records "
+                             "out of order",
+                             *s.last_index, s.last_line, *r.index));
+        }
+      }
+    }
+
+    // Token budget.
+    Limit budget = lim.budget.or_logged(r.budget_tokens);
+    if (!budget.known) {
+      tally_.undecided(CheckKind::Budget, "no token budget known (give --spec and --engine, or a log that states it)");
+    } else if (!tokens) {
+      tally_.undecided(CheckKind::Budget, "the record does not log its tokens");
+    } else if (!budget.value) {
+      tally_.checked(CheckKind::Budget);
+    } else if (*tokens > *budget.value) {
+      tally_.checked(CheckKind::Budget);
+      report(CheckKind::Budget, fmt::format("the batch holds {} tokens, over the budget of {}", *tokens, *budget.value));
+    } else if (lim.budget_form == core::BudgetForm::Padded) {
+      if (!r.has_items) {
+        tally_.undecided(CheckKind::Budget, "a padded budget needs each request's tokens, which the record lacks");
+      } else {
+        tally_.checked(CheckKind::Budget);
+        std::int64_t n = 0, widest = 0;
+        for (const auto& it : r.items)
+          if (it.prefill > 0) {
+            ++n;
+            widest = std::max(widest, it.prefill);
+          }
+        if (n * widest > *budget.value)
+          report(CheckKind::Budget, fmt::format("the padded batch is {} prefills x {} tokens = {}, over the budget "
+                                                "of {}",
+                                                n, widest, n * widest, *budget.value));
+      }
+    } else {
+      tally_.checked(CheckKind::Budget);
+    }
+
+    // Batch-size limit.
+    Limit max_batch = lim.max_batch.or_logged(r.budget_requests);
+    auto requests = batch_requests(r);
+    if (!max_batch.known) {
+      tally_.undecided(CheckKind::BatchLimit, "no batch-size limit known (give --spec and --engine, or a log that "
+                                              "states it)");
+    } else if (!requests) {
+      tally_.undecided(CheckKind::BatchLimit, "the record does not log the requests in its batch");
+    } else {
+      tally_.checked(CheckKind::BatchLimit);
+      if (max_batch.value && *requests > *max_batch.value)
+        report(CheckKind::BatchLimit,
+               fmt::format("the batch holds {} requests, over the limit of {}", *requests, *max_batch.value));
+    }
+
+    // KV memory.
+    Limit kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
+    if (kv.known && !kv.value) {
+      tally_.checked(CheckKind::Kv);
+    } else if (kv.known && r.kv_used_tokens) {
+      tally_.checked(CheckKind::Kv);
+      if (*r.kv_used_tokens > *kv.value)
+        report(CheckKind::Kv, fmt::format("KV in use is {} tokens, over the capacity of {}", *r.kv_used_tokens,
+                                          *kv.value));
+    } else if (r.kv_usage) {
+      tally_.checked(CheckKind::Kv);
+      if (*r.kv_usage > 1.0 + 1e-9)
+        report(CheckKind::Kv, fmt::format("KV usage is {:.1f}%, over the capacity", 100 * *r.kv_usage));
+    } else if (!kv.known) {
+      tally_.undecided(CheckKind::Kv, "no KV capacity known (give --spec and --engine, or a log that states it)");
+    } else {
+      tally_.undecided(CheckKind::Kv, "the record does not log the KV in use");
+    }
+
+    // Mixing of phases, where the spec's policy never mixes.
+    if (lim.policy_mixes && !*lim.policy_mixes) {
+      auto phases = phase_tokens(r);
+      if (!phases) {
+        tally_.undecided(CheckKind::MixedBatch, "the record does not log its prefill and decode parts");
+      } else {
+        tally_.checked(CheckKind::MixedBatch);
+        if (phases->first > 0 && phases->second > 0)
+          report(CheckKind::MixedBatch,
+                 fmt::format("the batch mixes {} prefill and {} decode, which the policy of {} never does",
+                             phases->first, phases->second, lim.policy_source));
+      }
+    }
+
+    // Work conservation from the logged queue (when no replay decides it exactly).
+    if (!config_.exact_work_conservation && config_.support.work_conservation) check_logged_work(r, file, number);
+  }
+
+  ++s.ordinal;
+  if (r.index) s.last_index = r.index;
+  if (r.start_s) s.last_start = r.start_s;
+  s.last_line = r.line;
+}
+
+void RecordChecks::report(CheckKind kind, const Iteration& r, const std::string& file, std::int64_t number,
+                          std::string message, bool as_note) {
+  Finding f{kind, file, r.stream, number, r.line, std::move(message), {describe_record(r)}};
+  if (as_note) tally_.note(std::move(f));
+  else tally_.violation(std::move(f));
+}
+
+void RecordChecks::check_logged_work(const Iteration& r, const std::string& file, std::int64_t number) {
+  auto report = [&](CheckKind kind, std::string message, bool as_note = false) {
+    this->report(kind, r, file, number, std::move(message), as_note);
+  };
+  const auto& lim = config_.limits;
+  constexpr CheckKind kWc = CheckKind::WorkConservation;
+  std::int64_t unscheduled = 0;
+  bool known_unscheduled = false;
+  for (const auto& it : r.items)
+    if (it.scheduled) {
+      known_unscheduled = true;
+      if (!*it.scheduled && !it.paused.value_or(false)) ++unscheduled;
+    }
+  if (!r.waiting && !known_unscheduled) {
+    tally_.undecided(kWc, "the record does not log the waiting queue");
+    return;
+  }
+  std::int64_t waiting = r.waiting.value_or(0);
+  if (waiting == 0 && unscheduled == 0) {
+    tally_.checked(kWc);
+    return;
+  }
+  Limit budget = lim.budget.or_logged(r.budget_tokens);
+  auto tokens = r.tokens();
+  if (!budget.known || !tokens) {
+    tally_.undecided(kWc, !budget.known ? "no token budget known" : "the record does not log its tokens");
+    return;
+  }
+  const std::int64_t budget_left = budget.value ? *budget.value - *tokens : kNoLimit;
+  if (budget_left <= 0) {
+    tally_.checked(kWc);
+    return;
+  }
+  Limit max_batch = lim.max_batch.or_logged(r.budget_requests);
+  auto requests = batch_requests(r);
+  if (!max_batch.known || !requests) {
+    tally_.undecided(kWc, !max_batch.known ? "no batch-size limit known" : "the record does not log its requests");
+    return;
+  }
+  const std::int64_t slots_left = max_batch.value ? *max_batch.value - *requests : kNoLimit;
+  if (slots_left <= 0) {
+    tally_.checked(kWc);
+    return;
+  }
+  // The engine's max_running closes admission: the waiting requests could not have joined.
+  if (config_.engine && config_.engine->max_running && r.running && *r.running >= *config_.engine->max_running)
+    waiting = 0;
+  if (waiting == 0 && unscheduled == 0) {
+    tally_.checked(kWc);
+    return;
+  }
+  // Memory left: in tokens where the log gives them, else as a fraction.
+  Limit kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
+  std::string kv_text;
+  bool memory_short = false;
+  if (kv.known && !kv.value) {
+    kv_text = "no KV limit";
+  } else if (kv.known && r.kv_used_tokens) {
+    std::int64_t free = *kv.value - *r.kv_used_tokens;
+    kv_text = fmt::format("{} KV tokens", std::max<std::int64_t>(0, free));
+    // Memory for what the budget had left (a block, without a budget), else memory may be why.
+    memory_short = free < (budget.value ? budget_left : lim.block_size);
+  } else if (r.kv_usage) {
+    kv_text = fmt::format("{:.1f}% of KV", 100 * (1 - *r.kv_usage));
+    memory_short = *r.kv_usage >= kKvFractionLeft;
+  } else {
+    tally_.undecided(kWc, "the record does not log the KV in use");
+    return;
+  }
+  tally_.checked(kWc);
+  std::string who = waiting > 0 && unscheduled > 0
+                        ? fmt::format("{} requests waited and {} active requests sat unscheduled", waiting, unscheduled)
+                    : waiting > 0 ? fmt::format("{} request{} waited", waiting, waiting == 1 ? "" : "s")
+                                  : fmt::format("{} active request{} sat unscheduled", unscheduled,
+                                                unscheduled == 1 ? "" : "s");
+  std::string left = fmt::format("{} of the budget{}{} left", budget.value ? fmt::format("{} tokens", budget_left)
+                                                                          : "no limit",
+                                 max_batch.value ? fmt::format(", {} batch slots", slots_left) : "",
+                                 fmt::format(" and {}", kv_text));
+  if (memory_short) {
+    report(kWc, fmt::format("{} with {}: memory may have held them back (head-of-line blocking on KV, allowed)", who,
+                            left),
+           true);
+  } else if (config_.engine && config_.engine->admission != core::Admission::None && waiting > 0 && unscheduled == 0) {
+    report(kWc, fmt::format("{} with {}: the engine reserves KV at admission, which the log does not show (allowed)",
+                            who, left),
+           true);
+  } else {
+    report(kWc, fmt::format("{} with {}", who, left));
+  }
+}
+
+void RecordChecks::finish() {
+  const auto& s = config_.support;
+  if (!s.request_level) tally_.not_checkable(CheckKind::Lifecycle, "the format has no per-request detail");
+  if (!s.every_iteration)
+    tally_.not_checkable(CheckKind::IterationGap, "the format logs a sample of the iterations, not every one");
+  if (!config_.exact_work_conservation && !s.work_conservation)
+    tally_.not_checkable(CheckKind::WorkConservation, "the format does not log the waiting queue beside each batch");
+  if (!config_.limits.policy_mixes)
+    tally_.not_checkable(CheckKind::MixedBatch, "no policy known (give --spec and --engine)");
+  else if (*config_.limits.policy_mixes)
+    tally_.not_checkable(CheckKind::MixedBatch,
+                         fmt::format("the policy of {} mixes prefill and decode", config_.limits.policy_source));
+}
+
+}  // namespace batchproof::traces

@@ -1,0 +1,125 @@
+#include "traces/audit_lifecycle.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace batchproof::traces {
+
+void IdIntervals::insert(std::int64_t id) {
+  if (contains(id)) return;
+  auto next = spans_.upper_bound(id);  // first span starting after id
+  bool joins_next = next != spans_.end() && next->first == id + 1;
+  bool joins_prev = false;
+  auto prev = next;
+  if (prev != spans_.begin()) {
+    --prev;
+    joins_prev = prev->second == id - 1;
+  }
+  if (joins_prev && joins_next) {
+    prev->second = next->second;
+    spans_.erase(next);
+  } else if (joins_prev) {
+    prev->second = id;
+  } else if (joins_next) {
+    std::int64_t last = next->second;
+    spans_.erase(next);
+    spans_.emplace(id, last);
+  } else {
+    spans_.emplace(id, id);
+    if (spans_.size() > max_) spans_.erase(spans_.begin());
+  }
+}
+
+bool IdIntervals::contains(std::int64_t id) const {
+  auto it = spans_.upper_bound(id);
+  if (it == spans_.begin()) return false;
+  --it;
+  return id <= it->second;
+}
+
+void LifecycleTracker::finish(std::int64_t id) {
+  live_.erase(id);
+  finished_.insert(id);
+}
+
+void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problems) {
+  for (const auto& a : r.arrivals) {
+    Life& life = live_[a.id];
+    life.prompt = a.prompt;
+    life.output = a.output;
+    saw_prompts_ = true;
+  }
+  seen_in_batch_.clear();
+  for (const auto& item : r.items) {
+    const bool gets_tokens = item.prefill > 0 || item.decode;
+    if (item.paused.value_or(false) && !gets_tokens) {
+      // Preempted by recompute: it starts over with everything it had processed as its prompt.
+      auto it = live_.find(item.id);
+      if (it != live_.end()) {
+        Life& life = it->second;
+        if (life.output) *life.output -= life.decoded;
+        if (life.prompt) life.prompt = life.prefilled + life.decoded;
+        life.prefilled = 0;
+        life.decoded = 0;
+      }
+      continue;
+    }
+    if (!gets_tokens) continue;
+    if (std::find(seen_in_batch_.begin(), seen_in_batch_.end(), item.id) != seen_in_batch_.end()) {
+      problems.push_back(fmt::format("request {} has two items in one batch", item.id));
+      continue;
+    }
+    seen_in_batch_.push_back(item.id);
+    if (finished_.contains(item.id)) {
+      problems.push_back(fmt::format("request {} gets a token after it finished", item.id));
+      continue;
+    }
+    auto it = live_.find(item.id);
+    if (it == live_.end()) {
+      if (arrivals_complete_) {
+        problems.push_back(fmt::format("request {} is in the batch but never arrived", item.id));
+        finished_.insert(item.id);  // once is enough
+        continue;
+      }
+      it = live_.emplace(item.id, Life{}).first;
+    }
+    Life& life = it->second;
+    const std::int64_t prefilled_before = life.prefilled;
+    if (item.prefill > 0) {
+      if (life.decoded > 0 && !life.reported) {
+        problems.push_back(fmt::format("request {} gets prompt tokens after {} output tokens", item.id, life.decoded));
+        life.reported = true;
+      } else if (life.prompt && life.prefilled + item.prefill > *life.prompt && !life.reported) {
+        problems.push_back(fmt::format("request {} gets {} prompt tokens with {} of its {} left", item.id,
+                                       item.prefill, *life.prompt - life.prefilled, *life.prompt));
+        life.reported = true;
+      }
+      life.prefilled += item.prefill;
+      if (vidur_ && life.prompt && prefilled_before < *life.prompt && life.prefilled >= *life.prompt) ++life.decoded;
+    }
+    if (item.decode) {
+      if (life.prompt && prefilled_before < *life.prompt && !life.reported) {
+        problems.push_back(fmt::format("request {} gets a decode token before its prompt is done ({} of {} prompt "
+                                       "tokens processed when the iteration started)",
+                                       item.id, prefilled_before, *life.prompt));
+        life.reported = true;
+      } else if (life.output && life.decoded >= *life.output && !life.reported) {
+        problems.push_back(fmt::format("request {} gets a decode token after all {} of its output tokens", item.id,
+                                       *life.output));
+        life.reported = true;
+      }
+      ++life.decoded;
+    }
+    // Without logged departures, a request whose lengths are known finishes by its counts.
+    if (life.prompt && life.output && life.prefilled >= *life.prompt && life.decoded >= *life.output &&
+        !saw_departures_)
+      finish(item.id);
+  }
+  for (std::int64_t id : r.departures) {
+    saw_departures_ = true;
+    finish(id);
+  }
+}
+
+}  // namespace batchproof::traces

@@ -1,0 +1,186 @@
+#include "traces/replay_state.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/step.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+std::int64_t rounded(std::int64_t tokens, std::int64_t block) {
+  return block <= 1 ? tokens : (tokens + block - 1) / block * block;
+}
+
+// What admission sets aside for a request, as core::step reserves it.
+std::int64_t reservation(const core::Engine& e, const core::Request& r) {
+  switch (e.admission) {
+    case core::Admission::None: return 0;
+    case core::Admission::Prompt:
+    case core::Admission::PeakEstimate: return r.prompt;
+    case core::Admission::MaxLength: return e.max_seq_len.value_or(r.prompt + r.output);
+  }
+  return 0;
+}
+
+// Restart by recompute (MODEL.md §6): every processed token becomes prompt to process again.
+void restart(core::Request& r) {
+  std::int64_t processed = r.prefilled + r.decoded;
+  r.output -= r.decoded;
+  r.prompt = processed;
+  r.prefilled = 0;
+  r.decoded = 0;
+  r.kv_held = 0;
+  r.admitted_seq = -1;
+  r.cohort = -1;
+  ++r.restarts;
+}
+
+}  // namespace
+
+std::int32_t class_rank(const core::Engine& engine, const std::string& cls) {
+  const auto& ranks = engine.class_priority;
+  auto it = std::find(ranks.begin(), ranks.end(), cls);
+  return static_cast<std::int32_t>(it - ranks.begin());
+}
+
+core::EngineState state_from_trace(const core::Engine& engine, const std::vector<core::TraceRequestState>& requests) {
+  core::EngineState s;
+  for (const auto& t : requests) {
+    core::Request r;
+    r.id = t.id;
+    r.arrival_s = t.arrival_s;
+    r.prompt = t.prompt;
+    r.output = t.output;
+    r.prefilled = t.prefilled;
+    r.decoded = t.decoded;
+    r.kv_held = t.admitted ? t.kv_held : 0;
+    r.priority = class_rank(engine, t.cls);
+    if (t.admitted) {
+      r.admitted_seq = s.next_admission++;
+      s.kv_used += r.kv_held;
+      s.running.push_back(r);
+    } else {
+      s.waiting.push_back(r);
+    }
+  }
+  return s;
+}
+
+void arrive_from_trace(const core::Engine& engine, core::EngineState& state, const core::TraceArrival& a) {
+  core::Request r;
+  r.id = a.id;
+  r.arrival_s = a.time_s;
+  r.prompt = a.prompt;
+  r.output = a.output;
+  r.priority = class_rank(engine, a.cls);
+  core::arrive(state, std::move(r));
+}
+
+core::Batch batch_from_trace(const core::TraceIteration& record) {
+  core::Batch b;
+  b.items.reserve(record.items.size());
+  for (const auto& it : record.items) {
+    b.items.push_back({it.id, it.prefill, it.decode});
+    b.prefill_tokens += it.prefill;
+    b.decode_tokens += it.decode ? 1 : 0;
+  }
+  b.tokens = b.prefill_tokens + b.decode_tokens;
+  b.duration_s = record.end_s - record.start_s;
+  return b;
+}
+
+std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& s,
+                                    const core::TraceIteration& record) {
+  const std::int64_t block = std::max<std::int64_t>(1, engine.block_size);
+  const bool vidur = engine.accounting == core::Accounting::Vidur;
+  std::unordered_map<std::int64_t, core::EngineState::Ref> where;
+  where.reserve(s.running.size() + s.waiting.size());
+  for (std::size_t i = 0; i < s.running.size(); ++i) where[s.running[i].id] = {false, i};
+  for (std::size_t i = 0; i < s.waiting.size(); ++i) where[s.waiting[i].id] = {true, i};
+  auto at = [&](core::EngineState::Ref ref) -> core::Request& {
+    return ref.waiting ? s.waiting[ref.index] : s.running[ref.index];
+  };
+
+  std::int64_t ignored = 0;
+  bool any_admitted = false;
+  for (const auto& item : record.items) {
+    auto it = where.find(item.id);
+    if (it == where.end()) {
+      ++ignored;
+      continue;
+    }
+    core::Request& r = at(it->second);
+    if (it->second.waiting && r.admitted_seq < 0) {
+      r.admitted_seq = s.next_admission++;
+      r.kv_held = rounded(reservation(engine, r), block);
+      any_admitted = true;
+    }
+    const bool prompt_was_done = r.prompt_done();
+    r.prefilled = std::min(r.prompt, r.prefilled + item.prefill);
+    if (item.decode) ++r.decoded;
+    if (vidur && item.prefill > 0 && !prompt_was_done && r.prompt_done()) ++r.decoded;
+    r.kv_held = std::max(r.kv_held, rounded(r.prefilled + r.decoded, block));
+  }
+
+  // Preempted requests restart at the front of the queue, the last preempted first.
+  std::vector<core::Request> preempted;
+  for (std::int64_t id : record.preempted) {
+    auto it = where.find(id);
+    if (it == where.end() || it->second.waiting) continue;
+    core::Request r = at(it->second);
+    restart(r);
+    preempted.push_back(std::move(r));
+    at(it->second).evicted = true;  // marked for removal from the running set below
+  }
+  std::vector<std::int64_t> departed(record.departures.begin(), record.departures.end());
+  std::sort(departed.begin(), departed.end());
+  auto leaves = [&](const core::Request& r) {
+    return r.finished() || std::binary_search(departed.begin(), departed.end(), r.id);
+  };
+
+  std::vector<core::Request> running;
+  running.reserve(s.running.size());
+  for (auto& r : s.running)
+    if (!r.evicted && !leaves(r)) running.push_back(std::move(r));
+  std::deque<core::Request> waiting;
+  std::vector<core::Request> admitted;
+  for (auto& r : s.waiting) {
+    if (leaves(r)) continue;
+    if (r.admitted_seq >= 0) admitted.push_back(std::move(r));
+    else waiting.push_back(std::move(r));
+  }
+  if (any_admitted) {
+    // Admitted requests join the running set in id (arrival) order, as core::step puts them.
+    std::sort(admitted.begin(), admitted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    std::vector<core::Request> merged;
+    merged.reserve(running.size() + admitted.size());
+    std::merge(std::make_move_iterator(running.begin()), std::make_move_iterator(running.end()),
+               std::make_move_iterator(admitted.begin()), std::make_move_iterator(admitted.end()),
+               std::back_inserter(merged), [](const auto& a, const auto& b) { return a.id < b.id; });
+    running.swap(merged);
+  }
+  for (auto& r : preempted) {
+    r.evicted = false;
+    waiting.push_front(std::move(r));
+  }
+  s.running.swap(running);
+  s.waiting.swap(waiting);
+  // The log's KV in use is the truth about memory; the per-request holdings are our estimate,
+  // and all there is when the log does not say (a negative kv_used).
+  if (record.kv_used >= 0) {
+    s.kv_used = record.kv_used;
+  } else {
+    s.kv_used = 0;
+    for (const auto& r : s.running) s.kv_used += r.kv_held;
+  }
+  std::int64_t prefill = 0;
+  for (const auto& it : record.items) prefill += it.prefill;
+  s.iterations_since_prefill = prefill > 0 ? 0 : s.iterations_since_prefill + 1;
+  ++s.iteration;
+  s.counted_at = -1;
+  return ignored;
+}
+
+}  // namespace batchproof::traces

@@ -1,0 +1,66 @@
+#include "traces/trace_records.hpp"
+
+namespace batchproof::traces {
+
+void iteration_from_trace(const core::TraceIteration& it, const core::TraceHeader& header, std::int64_t line,
+                          Iteration& r) {
+  r = Iteration{};
+  r.line = line;
+  r.index = it.index;
+  r.start_s = it.start_s;
+  r.duration_s = it.end_s - it.start_s;
+  r.has_items = true;
+  std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
+  r.items.reserve(it.items.size() + it.preempted.size());
+  for (const auto& x : it.items) {
+    r.items.push_back({x.id, x.prefill, x.decode, std::nullopt, std::nullopt});
+    prefill_requests += x.prefill > 0 ? 1 : 0;
+    prefill_tokens += x.prefill;
+    decodes += x.decode ? 1 : 0;
+  }
+  const std::size_t batch = r.items.size();
+  for (std::int64_t id : it.preempted) {
+    bool in_batch = false;
+    for (std::size_t k = 0; k < batch; ++k)
+      if (r.items[k].id == id) {
+        r.items[k].paused = true;
+        in_batch = true;
+      }
+    if (!in_batch) r.items.push_back({id, 0, false, false, true});
+  }
+  r.prefill_requests = prefill_requests;
+  r.prefill_tokens = prefill_tokens;
+  r.decode_requests = decodes;
+  r.decode_tokens = decodes;
+  r.running = it.running;
+  r.waiting = it.waiting;
+  r.preempted = static_cast<std::int64_t>(it.preempted.size());
+  r.kv_used_tokens = it.kv_used;
+  r.kv_total_tokens = header.kv_capacity_tokens;
+  r.budget_tokens = header.token_budget;
+  r.budget_requests = header.max_batch;
+  for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output});
+  r.departures.assign(it.departures.begin(), it.departures.end());
+}
+
+void trace_from_iteration(const Iteration& r, core::TraceIteration& out) {
+  out.index = r.index.value_or(out.index + 1);
+  out.start_s = r.start_s.value_or(0);
+  out.end_s = out.start_s + r.duration_s.value_or(0);
+  out.items.clear();
+  out.preempted.clear();
+  for (const auto& x : r.items) {
+    if (x.prefill > 0 || x.decode) out.items.push_back({x.id, x.prefill, x.decode});
+    if (x.paused.value_or(false)) out.preempted.push_back(x.id);
+  }
+  out.arrivals.clear();
+  for (const auto& a : r.arrivals) out.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, {}});
+  out.departures.assign(r.departures.begin(), r.departures.end());
+  out.waiting = r.waiting.value_or(-1);
+  out.running = r.running.value_or(-1);
+  out.kv_used = r.kv_used_tokens.value_or(-1);
+  out.tokens = core::item_tokens(out.items);
+  out.requests.reset();
+}
+
+}  // namespace batchproof::traces
