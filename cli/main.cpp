@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   add_prove_command(app, exit_code);
   add_search_command(app, exit_code);
   add_verify_command(app, exit_code);
+  add_audit_command(app, exit_code);
+  add_fit_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
