@@ -1,0 +1,475 @@
+// TensorRT-LLM IterationStats (TRACE-FORMATS.md §1.1-1.4): the executor's JSON per iteration,
+// as a JSON array (trtllm-serve's /metrics reply, saved; several replies one after the other
+// too), one object a line (trtllm-bench --iteration_log, get_stats() dumped per line), or
+// pretty-printed objects one after the other. An array is split element by element, so a 1 GB
+// array costs the memory of one record.
+//
+// Every field is optional but "iter" (builds differ: older ones lack the newer counters, a
+// branch has flat "scheduled..."/"queued..." keys instead of inflightBatchingStats, sub-structs
+// are null when absent). What goes where in the normalised record:
+//   index: iter; duration: hostStepTimeMS when logged (iterLatencyMS spans about two loops under
+//   the overlap scheduler, §1.7), else iterLatencyMS; start: timestamp (the iteration's end)
+//   less the duration; running: numActiveRequests; waiting: numQueuedRequests; budgets: the
+//   runtime caps maxNumTokensRuntime / maxBatchSizeRuntime (the static ones when the runtime
+//   ones are 0); KV: usedNumBlocks and maxNumBlocks times tokensPerBlock; batch: from
+//   inflightBatchingStats (context requests and tokens, generation requests; generation tokens
+//   = requests x avgNumDecodedTokensPerIter when that is above 1), else staticBatchingStats,
+//   else the flat keys; preempted: numPausedRequests; stream: "DP<attentionDpRank>" when logged.
+// requestStats (per-request stats merged in) become items: scheduled and paused as logged;
+// the prompt tokens of an iteration are the growth of contextPrefillPosition since the
+// request's last record, and a decode is a growth of numGeneratedTokens without prompt work
+// (approximate: a request first seen mid-prompt counts its whole position).
+#include <cmath>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/line_diagnostics.hpp"
+#include "traces/json_stream.hpp"
+#include "traces/json_values.hpp"
+#include "traces/reader_support.hpp"
+#include "traces/readers.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr std::string_view kNotThis = "not a TensorRT-LLM IterationStats log";
+
+enum class Field {
+  Iter, Timestamp, IterLatency, HostStepTime, Active, Queued, MaxBatchRuntime, MaxBatchStatic, MaxTokensRuntime,
+  MaxTokensStatic, KvCache, Inflight, Static, DpRank, RequestStats, FlatPrefillRequests, FlatPrefillTokens,
+  FlatDecodeRequests, FlatQueuedPrefill, FlatQueuedPrefillTokens, FlatQueuedDecode
+};
+
+const std::unordered_map<std::string_view, Field>& top_level_fields() {
+  static const std::unordered_map<std::string_view, Field> fields{
+      {"iter", Field::Iter},
+      {"timestamp", Field::Timestamp},
+      {"iterLatencyMS", Field::IterLatency},
+      {"hostStepTimeMS", Field::HostStepTime},
+      {"numActiveRequests", Field::Active},
+      {"numQueuedRequests", Field::Queued},
+      {"maxBatchSizeRuntime", Field::MaxBatchRuntime},
+      {"maxBatchSizeStatic", Field::MaxBatchStatic},
+      {"maxNumTokensRuntime", Field::MaxTokensRuntime},
+      {"maxNumTokensStatic", Field::MaxTokensStatic},
+      {"kvCacheStats", Field::KvCache},
+      {"inflightBatchingStats", Field::Inflight},
+      {"staticBatchingStats", Field::Static},
+      {"attentionDpRank", Field::DpRank},
+      {"requestStats", Field::RequestStats},
+      {"scheduledNumPrefillRequests", Field::FlatPrefillRequests},
+      {"scheduledSumPrefillTokens", Field::FlatPrefillTokens},
+      {"scheduledNumDecodeRequests", Field::FlatDecodeRequests},
+      {"queuedNumPrefillRequests", Field::FlatQueuedPrefill},
+      {"queuedSumPrefillTokens", Field::FlatQueuedPrefillTokens},
+      {"queuedNumDecodeRequests", Field::FlatQueuedDecode},
+  };
+  return fields;
+}
+
+// What one record says, before it is put in the normalised form.
+struct Stats {
+  std::optional<std::int64_t> iter, active, queued, max_batch_runtime, max_batch_static, max_tokens_runtime,
+      max_tokens_static, dp_rank;
+  std::optional<double> end_s, latency_ms, host_step_ms;
+  // kvCacheStats
+  std::optional<std::int64_t> max_blocks, free_blocks, used_blocks, tokens_per_block;
+  // inflightBatchingStats
+  bool inflight = false;
+  std::optional<std::int64_t> ctx_requests, ctx_tokens, gen_requests, paused, queued_ctx_tokens;
+  std::optional<double> decoded_per_iter;
+  // staticBatchingStats
+  bool static_batching = false;
+  std::optional<std::int64_t> st_scheduled, st_ctx_requests, st_ctx_tokens, st_gen_tokens;
+  // flat keys
+  std::optional<std::int64_t> flat_prefill_requests, flat_prefill_tokens, flat_decode_requests, flat_queued_prefill,
+      flat_queued_prefill_tokens, flat_queued_decode;
+};
+
+// A request's progress as of its last record: for the work done in this one.
+struct Progress {
+  std::int64_t position = 0;
+  std::int64_t generated = 0;
+};
+
+class TrtllmIterationStatsReader final : public RecordReader {
+ public:
+  explicit TrtllmIterationStatsReader(std::unique_ptr<Input> input)
+      : RecordReader(Format::TrtllmIterStats),
+        input_(std::move(input)),
+        records_(*input_, input_->max_line()),  // the input's line cap, for records too
+        bad_(diags_, input_->path(), "record") {}
+
+  bool next(Iteration& record) override {
+    if (fatal_ || done_) return false;
+    if (!started_) {
+      started_ = true;
+      if (!start()) {
+        fatal_ = true;
+        return false;
+      }
+    }
+    while (records_.next(json_)) {
+      reset_record(record);
+      const bool ok = read(record);
+      malformed_ = bad_.count();
+      if (fatal_) return false;
+      first_ = false;
+      if (ok) return true;
+    }
+    finish();
+    return false;
+  }
+
+ private:
+  bool start() {
+    const std::string_view head = input_->head();
+    std::size_t i = 0;
+    while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) ++i;
+    if (i == head.size()) {
+      if (input_->error())
+        diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
+      else
+        diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is empty", kNotThis));
+      return false;
+    }
+    if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos) {
+      diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is binary (a NUL byte at offset {})", kNotThis, nul));
+      return false;
+    }
+    std::size_t after = i + 1;
+    while (after < head.size() && (head[after] == ' ' || head[after] == '\t' || head[after] == '\r' || head[after] == '\n')) ++after;
+    // '[' opens JSON only before an object or the end ("[2026-04-05 ...]" opens a text log).
+    const bool array = head[i] == '[' && (after == head.size() || head[after] == '{' || head[after] == ']');
+    if (head[i] != '{' && !array) {
+      const std::string_view line = head.substr(0, head.find('\n'));
+      diags_.error({input_->path(), 1 + clamp_int(std::count(head.begin(), head.begin() + i, '\n')), 1},
+                   fmt::format("{}: expected JSON (an array of iteration records, or one object a line), found {}",
+                               kNotThis, core::printable(head.substr(i, head.find('\n', i) - i))),
+                   kept_line(line, 1));
+      return false;
+    }
+    if (!records_.open(JsonRecords::guess(head))) {
+      diags_.error({input_->path(), clamp_int(records_.problem_line()), clamp_int(records_.problem_col())},
+                   fmt::format("{}: {}", kNotThis, records_.problem()));
+      return false;
+    }
+    return true;
+  }
+
+  // A malformed record (the first one decides whether the input is of this format at all).
+  bool bad(std::size_t offset, std::string message) {
+    const TextPosition at = position_in(json_, offset);
+    if (first_) {
+      diags_.error({input_->path(), clamp_int(at.line), clamp_int(at.col)}, fmt::format("{}: {}", kNotThis, message),
+                   record_source_line(json_, offset));
+      fatal_ = true;
+      return false;
+    }
+    bad_.add(at.line, at.col, std::move(message), record_source_line(json_, offset));
+    return false;
+  }
+
+  bool bad_value(std::string_view path, std::string_view key, std::size_t parent, std::string_view what, element v) {
+    const std::size_t at = json::member_offset(json_.text, key, parent);
+    return bad(at, fmt::format("{}{}: expected {}, found {}", path, key, what, json::shown(v)));
+  }
+
+  // A count: a non-negative whole number (null: not logged).
+  bool count(element v, std::string_view path, std::string_view key, std::size_t parent,
+             std::optional<std::int64_t>& out) {
+    if (json::is_null(v)) return true;
+    std::int64_t n = 0;
+    if (!json::whole_at_least(v, n, 0)) return bad_value(path, key, parent, "a non-negative whole number", v);
+    out = n;
+    return true;
+  }
+
+  bool number(element v, std::string_view path, std::string_view key, std::size_t parent,
+              std::optional<double>& out) {
+    if (json::is_null(v)) return true;
+    double x = 0;
+    if (!json::finite(v, x) || x < 0) return bad_value(path, key, parent, "a non-negative number", v);
+    out = x;
+    return true;
+  }
+
+  bool sub_object(element v, std::string_view key, object& out, bool& present) {
+    present = false;
+    if (json::is_null(v)) return true;
+    if (v.get_object().get(out)) return bad_value("", key, 0, "an object or null", v);
+    present = true;
+    return true;
+  }
+
+  bool read(Iteration& record) {
+    if (!json_.problem.empty()) return bad(0, json_.problem);
+    if (json_.too_long) return bad(0, fmt::format("record longer than {}, skipped", size_text(input_->max_line())));
+    element root;
+    if (auto err = parser_.parse(json_.text.data(), json_.text.size(), false).get(root)) {
+      if (json_.cut) return bad(json_.text.size(), "truncated record: the input ends in the middle of this record");
+      return bad(0, fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+    }
+    if (root.type() != element_type::OBJECT) return bad(0, fmt::format("expected a JSON object, found {}", json::shown(root)));
+    Stats s;
+    element request_stats;
+    bool has_request_stats = false;
+    const auto& fields = top_level_fields();
+    const object obj = root.get_object().value_unsafe();
+    for (auto field : obj) {
+      const auto it = fields.find(field.key);
+      if (it == fields.end()) continue;
+      const element v = field.value;
+      const std::string_view key = field.key;
+      bool ok = true;
+      switch (it->second) {
+        case Field::Iter: ok = count(v, "", key, 0, s.iter); break;
+        case Field::Timestamp: {
+          if (json::is_null(v)) break;
+          std::string_view text;
+          std::optional<double> t;
+          if (!v.get_string().get(text)) t = parse_date_time(text);
+          if (!t) ok = bad_value("", key, 0, "a time \"MM-DD-YYYY HH:MM:SS.ffffff\"", v);
+          s.end_s = t;
+          break;
+        }
+        case Field::IterLatency: ok = number(v, "", key, 0, s.latency_ms); break;
+        case Field::HostStepTime: ok = number(v, "", key, 0, s.host_step_ms); break;
+        case Field::Active: ok = count(v, "", key, 0, s.active); break;
+        case Field::Queued: ok = count(v, "", key, 0, s.queued); break;
+        case Field::MaxBatchRuntime: ok = count(v, "", key, 0, s.max_batch_runtime); break;
+        case Field::MaxBatchStatic: ok = count(v, "", key, 0, s.max_batch_static); break;
+        case Field::MaxTokensRuntime: ok = count(v, "", key, 0, s.max_tokens_runtime); break;
+        case Field::MaxTokensStatic: ok = count(v, "", key, 0, s.max_tokens_static); break;
+        case Field::DpRank: ok = count(v, "", key, 0, s.dp_rank); break;
+        case Field::KvCache: ok = kv_cache(v, key, s); break;
+        case Field::Inflight: ok = inflight(v, key, s); break;
+        case Field::Static: ok = static_batching(v, key, s); break;
+        case Field::RequestStats:
+          if (json::is_null(v)) break;
+          if (v.type() != element_type::ARRAY) ok = bad_value("", key, 0, "an array or null", v);
+          request_stats = v;
+          has_request_stats = true;
+          break;
+        case Field::FlatPrefillRequests: ok = count(v, "", key, 0, s.flat_prefill_requests); break;
+        case Field::FlatPrefillTokens: ok = count(v, "", key, 0, s.flat_prefill_tokens); break;
+        case Field::FlatDecodeRequests: ok = count(v, "", key, 0, s.flat_decode_requests); break;
+        case Field::FlatQueuedPrefill: ok = count(v, "", key, 0, s.flat_queued_prefill); break;
+        case Field::FlatQueuedPrefillTokens: ok = count(v, "", key, 0, s.flat_queued_prefill_tokens); break;
+        case Field::FlatQueuedDecode: ok = count(v, "", key, 0, s.flat_queued_decode); break;
+      }
+      if (!ok) return false;
+    }
+    if (!s.iter) {
+      if (first_) return bad(0, "the first record has no \"iter\" (an IterationStats record has \"iter\" and \"iterLatencyMS\")");
+      return bad(0, "missing field \"iter\"");
+    }
+    record.line = json_.line;
+    fill(s, record);
+    if (has_request_stats && !request_items(request_stats, record)) return false;
+    return true;
+  }
+
+  bool kv_cache(element v, std::string_view key, Stats& s) {
+    object obj;
+    bool present = false;
+    if (!sub_object(v, key, obj, present)) return false;
+    if (!present) return true;
+    const std::size_t parent = json::member_offset(json_.text, key);
+    const std::string path = fmt::format("{}.", key);
+    for (auto field : obj) {
+      std::optional<std::int64_t>* out = nullptr;
+      if (field.key == "maxNumBlocks") out = &s.max_blocks;
+      else if (field.key == "freeNumBlocks") out = &s.free_blocks;
+      else if (field.key == "usedNumBlocks") out = &s.used_blocks;
+      else if (field.key == "tokensPerBlock") out = &s.tokens_per_block;
+      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+    }
+    return true;
+  }
+
+  bool inflight(element v, std::string_view key, Stats& s) {
+    object obj;
+    bool present = false;
+    if (!sub_object(v, key, obj, present)) return false;
+    if (!present) return true;
+    s.inflight = true;
+    const std::size_t parent = json::member_offset(json_.text, key);
+    const std::string path = fmt::format("{}.", key);
+    for (auto field : obj) {
+      std::optional<std::int64_t>* out = nullptr;
+      if (field.key == "numContextRequests") out = &s.ctx_requests;
+      else if (field.key == "numCtxTokens") out = &s.ctx_tokens;
+      else if (field.key == "numGenRequests") out = &s.gen_requests;
+      else if (field.key == "numPausedRequests") out = &s.paused;
+      else if (field.key == "numQueuedCtxTokens") out = &s.queued_ctx_tokens;
+      else if (field.key == "avgNumDecodedTokensPerIter") {
+        if (!number(field.value, path, field.key, parent, s.decoded_per_iter)) return false;
+        continue;
+      }
+      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+    }
+    return true;
+  }
+
+  bool static_batching(element v, std::string_view key, Stats& s) {
+    object obj;
+    bool present = false;
+    if (!sub_object(v, key, obj, present)) return false;
+    if (!present) return true;
+    s.static_batching = true;
+    const std::size_t parent = json::member_offset(json_.text, key);
+    const std::string path = fmt::format("{}.", key);
+    for (auto field : obj) {
+      std::optional<std::int64_t>* out = nullptr;
+      if (field.key == "numScheduledRequests") out = &s.st_scheduled;
+      else if (field.key == "numContextRequests") out = &s.st_ctx_requests;
+      else if (field.key == "numCtxTokens") out = &s.st_ctx_tokens;
+      else if (field.key == "numGenTokens") out = &s.st_gen_tokens;
+      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+    }
+    return true;
+  }
+
+  static std::optional<std::int64_t> positive_or(std::optional<std::int64_t> a, std::optional<std::int64_t> b) {
+    if (a && *a > 0) return a;
+    if (b && *b > 0) return b;
+    return std::nullopt;
+  }
+
+  void fill(const Stats& s, Iteration& r) {
+    r.index = s.iter;
+    const std::optional<double> ms = s.host_step_ms ? s.host_step_ms : s.latency_ms;
+    if (ms) r.duration_s = *ms / 1000.0;
+    if (s.end_s) r.start_s = *s.end_s - r.duration_s.value_or(0.0);
+    r.running = s.active;
+    r.waiting = s.queued;
+    if (!r.waiting && (s.flat_queued_prefill || s.flat_queued_decode))
+      r.waiting = s.flat_queued_prefill.value_or(0) + s.flat_queued_decode.value_or(0);
+    r.budget_tokens = positive_or(s.max_tokens_runtime, s.max_tokens_static);
+    r.budget_requests = positive_or(s.max_batch_runtime, s.max_batch_static);
+    if (s.max_blocks && s.tokens_per_block) {
+      r.kv_total_tokens = *s.max_blocks * *s.tokens_per_block;
+      if (s.used_blocks)
+        r.kv_used_tokens = *s.used_blocks * *s.tokens_per_block;
+      else if (s.free_blocks)
+        r.kv_used_tokens = (*s.max_blocks - *s.free_blocks) * *s.tokens_per_block;
+    } else if (s.max_blocks && *s.max_blocks > 0 && s.used_blocks) {
+      r.kv_usage = static_cast<double>(*s.used_blocks) / static_cast<double>(*s.max_blocks);
+    }
+    if (s.inflight) {
+      r.prefill_requests = s.ctx_requests;
+      r.prefill_tokens = s.ctx_tokens;
+      r.decode_requests = s.gen_requests;
+      if (s.gen_requests) {
+        const double per = s.decoded_per_iter && *s.decoded_per_iter > 1 ? *s.decoded_per_iter : 1.0;
+        r.decode_tokens = static_cast<std::int64_t>(std::llround(static_cast<double>(*s.gen_requests) * per));
+      }
+      r.preempted = s.paused;
+      r.waiting_tokens = s.queued_ctx_tokens;
+    } else if (s.static_batching) {
+      r.prefill_requests = s.st_ctx_requests;
+      r.prefill_tokens = s.st_ctx_tokens;
+      r.decode_tokens = s.st_gen_tokens;
+      if (s.st_scheduled && s.st_ctx_requests) r.decode_requests = *s.st_scheduled - *s.st_ctx_requests;
+    } else {
+      r.prefill_requests = s.flat_prefill_requests;
+      r.prefill_tokens = s.flat_prefill_tokens;
+      r.decode_requests = s.flat_decode_requests;
+      r.decode_tokens = s.flat_decode_requests;
+    }
+    if (!r.waiting_tokens) r.waiting_tokens = s.flat_queued_prefill_tokens;
+    if (s.dp_rank) r.stream = fmt::format("DP{}", *s.dp_rank);
+  }
+
+  bool request_items(element stats, Iteration& r) {
+    r.has_items = true;
+    const std::size_t parent = json::member_offset(json_.text, "requestStats");
+    std::size_t index = 0;
+    const array list = stats.get_array().value_unsafe();
+    for (element x : list) {
+      const std::string path = fmt::format("requestStats[{}].", index++);
+      object obj;
+      if (x.get_object().get(obj)) return bad(parent, fmt::format("{}: expected an object, found {}", path.substr(0, path.size() - 1), json::shown(x)));
+      std::optional<std::int64_t> id, position, generated;
+      std::optional<bool> scheduled, paused;
+      for (auto field : obj) {
+        const element v = field.value;
+        if (field.key == "id") {
+          if (!count(v, path, field.key, parent, id)) return false;
+        } else if (field.key == "contextPrefillPosition") {
+          if (!count(v, path, field.key, parent, position)) return false;
+        } else if (field.key == "numGeneratedTokens") {
+          if (!count(v, path, field.key, parent, generated)) return false;
+        } else if (field.key == "scheduled" || field.key == "paused") {
+          if (json::is_null(v)) continue;
+          bool b = false;
+          if (v.get_bool().get(b)) return bad_value(path, field.key, parent, "true or false", v);
+          (field.key == "scheduled" ? scheduled : paused) = b;
+        }
+      }
+      if (!id) return bad(parent, fmt::format("{}: missing field \"id\"", path.substr(0, path.size() - 1)));
+      Progress& before = progress_[*id];
+      RequestItem item;
+      item.id = *id;
+      item.scheduled = scheduled;
+      item.paused = paused;
+      const std::int64_t now_position = position.value_or(before.position);
+      const std::int64_t now_generated = generated.value_or(before.generated);
+      item.prefill = std::max<std::int64_t>(0, now_position - before.position);
+      item.decode = item.prefill == 0 && now_generated > before.generated;
+      before = {now_position, now_generated};
+      r.items.push_back(item);
+    }
+    // Requests that left the engine leave no record: forget those gone for a while, so that
+    // memory follows the requests in flight, not all requests ever seen.
+    if (progress_.size() > 4 * (r.items.size() + 1024)) prune(r);
+    return true;
+  }
+
+  void prune(const Iteration& r) {
+    std::unordered_map<std::int64_t, Progress> kept;
+    for (const auto& item : r.items) kept[item.id] = progress_[item.id];
+    progress_ = std::move(kept);
+  }
+
+  void finish() {
+    if (done_) return;
+    done_ = true;
+    if (input_->error()) {
+      diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
+      fatal_ = true;
+    } else if (records_.unclosed()) {
+      diags_.warning({input_->path(), 0, 0}, "the input ends before the array's closing ']' (cut short?)");
+    }
+    bad_.finish();
+    malformed_ = bad_.count();
+  }
+
+  std::unique_ptr<Input> input_;
+  JsonRecords records_;
+  MalformedRecords bad_;
+  simdjson::dom::parser parser_;
+  JsonRecord json_;
+  std::unordered_map<std::int64_t, Progress> progress_;
+  bool started_ = false;
+  bool done_ = false;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordReader> make_trtllm_iteration_stats_reader(std::unique_ptr<Input> input) {
+  return std::make_unique<TrtllmIterationStatsReader>(std::move(input));
+}
+
+}  // namespace batchproof::traces
