@@ -1,0 +1,335 @@
+// Chrome traces of the simulators (TRACE-FORMATS.md §4, §5): one complete event ("ph": "X") per
+// batch stage, ts and dur in µs, pid the replica, tid the pipeline stage.
+//   Vidur: {"traceEvents": [...]} written by json.dump on one line; args {batch_id, batch_size,
+//   request_ids, num_tokens}: num_tokens[i] is what request_ids[i] gets in this batch.
+//   Sarathi-Serve: a bare JSON list; args {batch_size, request_ids (strings of digits),
+//   num_batched_tokens, num_batched_prompt_tokens, num_batched_output_tokens,
+//   prompt_chunk_lens}; tid "scheduler" events time the scheduling step, not a batch.
+// Either shape is read by either reader, and an event is read by its args: prompt_chunk_lens
+// (Sarathi-Serve) or num_tokens (Vidur).
+//
+// Normalised records: one per batch, in the order of the file; stream "replica <pid>";
+// index: Vidur's batch_id (Sarathi-Serve logs none); start and duration from ts and dur.
+// Pipeline stages: a batch passes every stage, and its stage-0 event (tid 0) stands for it;
+// the events of later stages are skipped (a note says how many).
+// Items: Sarathi-Serve says it exactly (prompt_chunk_lens[i] prompt tokens, or a decode when
+// 0). Vidur does not say which tokens are prompt: a request's first batch and any batch giving
+// it more than one token are prompt work, a later single token a decode (a last prompt chunk
+// of exactly one token is taken for a decode).
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/line_diagnostics.hpp"
+#include "traces/json_stream.hpp"
+#include "traces/json_values.hpp"
+#include "traces/reader_support.hpp"
+#include "traces/readers.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+constexpr std::int64_t kDenseIds = std::int64_t{1} << 28;  // ids below: a bit each
+
+// Requests that have had a batch before (Vidur's items need it).
+class SeenRequests {
+ public:
+  // Whether `id` was seen before; marks it seen.
+  bool check_and_mark(std::int64_t id) {
+    if (id >= 0 && id < kDenseIds) {
+      const auto k = static_cast<std::size_t>(id);
+      if (k >= dense_.size()) dense_.resize(std::max(k + 1, dense_.size() * 2));
+      const bool seen = dense_[k];
+      dense_[k] = true;
+      return seen;
+    }
+    return !sparse_.insert(id).second;
+  }
+
+ private:
+  std::vector<bool> dense_;
+  std::unordered_set<std::int64_t> sparse_;
+};
+
+class ChromeTraceReader final : public RecordReader {
+ public:
+  ChromeTraceReader(Format format, std::unique_ptr<Input> input)
+      : RecordReader(format),
+        input_(std::move(input)),
+        records_(*input_, input_->max_line()),  // the input's line cap, for records too
+        bad_(diags_, input_->path(), "event"),
+        not_this_(format == Format::VidurChrome ? "not a Vidur chrome trace" : "not a Sarathi-Serve chrome trace") {}
+
+  bool next(Iteration& record) override {
+    if (fatal_ || done_) return false;
+    if (!started_) {
+      started_ = true;
+      if (!start()) {
+        fatal_ = true;
+        return false;
+      }
+    }
+    while (records_.next(json_)) {
+      reset_record(record);
+      const Outcome outcome = read(record);
+      malformed_ = bad_.count();
+      if (fatal_) return false;
+      first_ = false;
+      if (outcome == Outcome::Record) {
+        ++batches_;
+        return true;
+      }
+    }
+    finish();
+    return false;
+  }
+
+ private:
+  enum class Outcome { Record, Skip };
+
+  bool start() {
+    const std::string_view head = input_->head();
+    std::size_t i = 0;
+    while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) ++i;
+    if (i == head.size()) {
+      if (input_->error())
+        diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
+      else
+        diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is empty", not_this_));
+      return false;
+    }
+    if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos) {
+      diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is binary (a NUL byte at offset {})", not_this_, nul));
+      return false;
+    }
+    std::size_t after = i + 1;
+    while (after < head.size() && (head[after] == ' ' || head[after] == '\t' || head[after] == '\r' || head[after] == '\n')) ++after;
+    // '[' opens JSON only before an object or the end ("[2026-04-05 ...]" opens a text log).
+    const bool array = head[i] == '[' && (after == head.size() || head[after] == '{' || head[after] == ']');
+    if (head[i] != '{' && !array) {
+      const auto line = 1 + std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(i), '\n');
+      diags_.error({input_->path(), clamp_int(line), 1},
+                   fmt::format("{}: expected JSON ({{\"traceEvents\": [...]}} or a list of events), found {}", not_this_,
+                               core::printable(head.substr(i, head.find('\n', i) - i))));
+      return false;
+    }
+    const auto shape = head[i] == '{' ? JsonRecords::Shape::Member : JsonRecords::Shape::Arrays;
+    if (!records_.open(shape, "traceEvents")) {
+      diags_.error({input_->path(), clamp_int(records_.problem_line()), clamp_int(records_.problem_col())},
+                   fmt::format("{}: {}", not_this_, records_.problem()));
+      return false;
+    }
+    return true;
+  }
+
+  Outcome bad(std::size_t offset, std::string message) {
+    const TextPosition at = position_in(json_, offset);
+    if (first_) {
+      diags_.error({input_->path(), clamp_int(at.line), clamp_int(at.col)}, fmt::format("{}: {}", not_this_, message),
+                   record_source_line(json_, offset));
+      fatal_ = true;
+      return Outcome::Skip;
+    }
+    bad_.add(at.line, at.col, std::move(message), record_source_line(json_, offset));
+    return Outcome::Skip;
+  }
+
+  Outcome bad_value(std::string_view path, std::string_view key, std::size_t parent, std::string_view what, element v) {
+    return bad(json::member_offset(json_.text, key, parent),
+               fmt::format("{}{}: expected {}, found {}", path, key, what, json::shown(v)));
+  }
+
+  // A request id: a whole number, or a string of one (Sarathi-Serve's sequence ids).
+  static bool request_id(element v, std::int64_t& out) {
+    std::string_view text;
+    if (!v.get_string().get(text)) return core::whole_from_text(text, out) == core::WholeNumber::Ok;
+    return json::whole(v, out) == core::WholeNumber::Ok;
+  }
+
+  Outcome read(Iteration& r) {
+    if (!json_.problem.empty()) return bad(0, json_.problem);
+    if (json_.too_long) return bad(0, fmt::format("event longer than {}, skipped", size_text(input_->max_line())));
+    element root;
+    if (auto err = parser_.parse(json_.text.data(), json_.text.size(), false).get(root)) {
+      if (json_.cut) return bad(json_.text.size(), "truncated event: the input ends in the middle of this event");
+      return bad(0, fmt::format("malformed JSON: {}", simdjson::error_message(err)));
+    }
+    if (root.type() != element_type::OBJECT) return bad(0, fmt::format("expected a JSON object, found {}", json::shown(root)));
+    object event = root.get_object().value_unsafe();
+    element ph, ts, dur, pid, tid, args;
+    if (event["ph"].get(ph)) {
+      if (first_) return bad(0, "the first event has no \"ph\" (a chrome trace event has \"ph\", \"ts\", \"pid\", \"tid\")");
+      return bad(0, "missing field \"ph\"");
+    }
+    std::string_view phase;
+    if (ph.get_string().get(phase)) return bad_value("", "ph", 0, "a string", ph);
+    if (phase != "X") return Outcome::Skip;  // metadata, instants, counters: not batches
+    // The stage: 0 stands for the batch; later stages and the scheduler's events are skipped.
+    if (!event["tid"].get(tid)) {
+      std::int64_t stage = 0;
+      std::string_view name;
+      if (!tid.get_string().get(name)) {
+        if (name == "scheduler") {
+          ++scheduler_events_;
+          return Outcome::Skip;
+        }
+        if (core::whole_from_text(name, stage) != core::WholeNumber::Ok) return bad_value("", "tid", 0, "a pipeline stage", tid);
+      } else if (json::whole(tid, stage) != core::WholeNumber::Ok) {
+        return bad_value("", "tid", 0, "a pipeline stage", tid);
+      }
+      if (stage != 0) {
+        ++later_stages_;
+        return Outcome::Skip;
+      }
+    }
+    double start_us = 0, duration_us = 0;
+    if (event["ts"].get(ts)) return bad(0, "missing field \"ts\"");
+    if (!json::finite(ts, start_us)) return bad_value("", "ts", 0, "a time in µs", ts);
+    if (event["dur"].get(dur)) return bad(0, "missing field \"dur\"");
+    if (!json::finite(dur, duration_us) || duration_us < 0) return bad_value("", "dur", 0, "a non-negative duration in µs", dur);
+    if (!event["pid"].get(pid)) {
+      std::string_view name;
+      std::int64_t replica = 0;
+      if (!pid.get_string().get(name))
+        r.stream = fmt::format("replica {}", core::printable(name));
+      else if (json::whole(pid, replica) == core::WholeNumber::Ok)
+        r.stream = fmt::format("replica {}", replica);
+      else
+        return bad_value("", "pid", 0, "a replica id", pid);
+    }
+    if (event["args"].get(args)) return bad(0, "missing field \"args\"");
+    object a;
+    if (args.get_object().get(a)) return bad_value("", "args", 0, "an object", args);
+    const std::size_t at_args = json::member_offset(json_.text, "args");
+    element ids_value, per_request;
+    if (a["request_ids"].get(ids_value)) return bad(at_args, "args: missing field \"request_ids\"");
+    array ids;
+    if (ids_value.get_array().get(ids)) return bad_value("args.", "request_ids", at_args, "an array", ids_value);
+    const bool sarathi = !a["prompt_chunk_lens"].get(per_request);
+    if (!sarathi && a["num_tokens"].get(per_request))
+      return bad(at_args, format() == Format::SarathiChrome ? "args: missing field \"prompt_chunk_lens\""
+                                                             : "args: missing field \"num_tokens\"");
+    const std::string_view per_key = sarathi ? "prompt_chunk_lens" : "num_tokens";
+    array counts;
+    if (per_request.get_array().get(counts)) return bad_value("args.", per_key, at_args, "an array", per_request);
+    if (counts.size() != ids.size())
+      return bad(json::member_offset(json_.text, per_key, at_args),
+                 fmt::format("args.{}: {} entries for {} request_ids", per_key, counts.size(), ids.size()));
+
+    r.line = json_.line;
+    r.start_s = start_us / 1e6;
+    r.duration_s = duration_us / 1e6;
+    element batch_id;
+    if (!a["batch_id"].get(batch_id)) {
+      std::int64_t index = 0;
+      if (json::whole(batch_id, index) != core::WholeNumber::Ok || index < 0)
+        return bad_value("args.", "batch_id", at_args, "a non-negative whole number", batch_id);
+      r.index = index;
+    }
+    r.has_items = true;
+    std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
+    auto count_it = counts.begin();
+    std::size_t k = 0;
+    for (element id_value : ids) {
+      const element n_value = *count_it;
+      ++count_it;
+      std::int64_t id = 0, n = 0;
+      if (!request_id(id_value, id))
+        return bad(json::member_offset(json_.text, "request_ids", at_args),
+                   fmt::format("args.request_ids[{}]: expected a request id (a whole number), found {}", k,
+                               json::shown(id_value)));
+      if (!json::whole_at_least(n_value, n, 0))
+        return bad(json::member_offset(json_.text, per_key, at_args),
+                   fmt::format("args.{}[{}]: expected a non-negative whole number, found {}", per_key, k,
+                               json::shown(n_value)));
+      RequestItem item;
+      item.id = id;
+      if (sarathi) {
+        item.prefill = n;
+        item.decode = n == 0;
+      } else {
+        const bool seen = seen_.check_and_mark(id);
+        item.decode = seen && n == 1;
+        item.prefill = item.decode ? 0 : n;
+      }
+      prefill_requests += item.prefill > 0 ? 1 : 0;
+      prefill_tokens += item.prefill;
+      decodes += item.decode ? 1 : 0;
+      r.items.push_back(item);
+      ++k;
+    }
+    r.prefill_requests = prefill_requests;
+    r.prefill_tokens = prefill_tokens;
+    r.decode_requests = decodes;
+    r.decode_tokens = decodes;
+    return Outcome::Record;
+  }
+
+  void note(std::string message) {
+    core::Diagnostic d;
+    d.severity = core::Severity::Note;
+    d.loc.file = input_->path();
+    d.message = std::move(message);
+    diags_.add(std::move(d));
+  }
+
+  void finish() {
+    if (done_) return;
+    done_ = true;
+    if (input_->error()) {
+      diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
+      fatal_ = true;
+    } else if (records_.unclosed()) {
+      diags_.warning({input_->path(), 0, 0}, "the input ends before the event list's closing ']' (cut short?)");
+    }
+    if (later_stages_ > 0)
+      note(fmt::format("{} event{} of pipeline stages after the first skipped: a batch passes every stage, and its "
+                       "stage-0 event stands for it",
+                       later_stages_, later_stages_ == 1 ? "" : "s"));
+    if (scheduler_events_ > 0)
+      note(fmt::format("{} scheduler event{} (tid \"scheduler\") skipped: they time the scheduling step, not a batch",
+                       scheduler_events_, scheduler_events_ == 1 ? "" : "s"));
+    bad_.finish();
+    malformed_ = bad_.count();
+    if (batches_ == 0 && !fatal_) {
+      diags_.error({input_->path(), 0, 0},
+                   fmt::format("{}: no batch events (\"ph\": \"X\" with args.request_ids) found", not_this_));
+      fatal_ = true;
+    }
+  }
+
+  std::unique_ptr<Input> input_;
+  JsonRecords records_;
+  MalformedRecords bad_;
+  std::string_view not_this_;
+  simdjson::dom::parser parser_;
+  JsonRecord json_;
+  SeenRequests seen_;
+  std::int64_t later_stages_ = 0;
+  std::int64_t scheduler_events_ = 0;
+  std::int64_t batches_ = 0;
+  bool started_ = false;
+  bool done_ = false;
+  bool first_ = true;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordReader> make_vidur_chrome_reader(std::unique_ptr<Input> input) {
+  return std::make_unique<ChromeTraceReader>(Format::VidurChrome, std::move(input));
+}
+
+std::unique_ptr<RecordReader> make_sarathi_chrome_reader(std::unique_ptr<Input> input) {
+  return std::make_unique<ChromeTraceReader>(Format::SarathiChrome, std::move(input));
+}
+
+}  // namespace batchproof::traces
