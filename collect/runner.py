@@ -12,9 +12,8 @@ frozen by a prompt longer than its budget), or after --max-seconds of wall clock
 
 import os
 import shutil
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List
 
 from collect.arrivals import Arrival

@@ -3,7 +3,7 @@
 import unittest
 
 from collect.policies import POLICIES, policy_from_text, policy_text
-from collect.scheduler import EngineState, Item, Request, advance, form_batch, step
+from collect.scheduler import EngineState, Item, Request, form_batch, step
 
 
 def state_of(running, waiting):
