@@ -60,12 +60,14 @@ std::string render_audit_text(const AuditReport& r) {
   out.append("checks\n").append(render_table(rows));
 
   if (!r.violations.empty()) {
-    out.append(fmt::format("\nviolations ({} in all; the first of each kind)\n", r.violation_count));
+    out.append(fmt::format("\nviolations ({} in all; at most the first {} of each kind shown)\n", r.violation_count,
+                           r.shown_per_kind));
     for (const auto& f : r.violations) out.append(finding_text(f));
   }
   if (!r.notes.empty()) {
-    out.append(fmt::format("\nnotes: work left out that the engine's configuration allows ({} in all)\n",
-                           r.note_count));
+    out.append(fmt::format("\nnotes: work left out that the engine's configuration allows ({} in all; at most the "
+                           "first {} of each kind shown)\n",
+                           r.note_count, r.shown_per_kind));
     for (const auto& f : r.notes) out.append(finding_text(f));
   }
 

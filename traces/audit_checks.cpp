@@ -313,13 +313,29 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
     report(kWc, fmt::format("{} with {}: memory may have held them back (head-of-line blocking on KV, allowed)", who,
                             left),
            true);
-  } else if (config_.engine && config_.engine->admission != core::Admission::None && waiting > 0 && unscheduled == 0) {
-    report(kWc, fmt::format("{} with {}: the engine reserves KV at admission, which the log does not show (allowed)",
-                            who, left),
-           true);
+  } else if (waiting > 0 && unscheduled == 0 && reserves_at_admission()) {
+    report(kWc, fmt::format("{} with {}: {}", who, left, reservation_text()), true);
   } else {
     report(kWc, fmt::format("{} with {}", who, left));
   }
+}
+
+bool RecordChecks::reserves_at_admission() const {
+  if (config_.engine) return config_.engine->admission != core::Admission::None;
+  // Engines whose default admission sets KV aside beyond what the log shows.
+  return config_.format == Format::TrtllmIterStats || config_.format == Format::TrtllmPyExecutor ||
+         config_.format == Format::Sglang;
+}
+
+std::string RecordChecks::reservation_text() const {
+  if (config_.engine)
+    return "the engine reserves KV at admission, and the log does not show how much the waiting requests need "
+           "(allowed)";
+  if (config_.format == Format::Sglang)
+    return "SGLang reserves KV for the running requests' future tokens (schedule_conservativeness), which the log "
+           "does not show (allowed; --spec with an engine of `admission none` judges it)";
+  return "TensorRT-LLM's default GUARANTEED_NO_EVICT reserves each request's maximum length at admission, which the "
+         "log does not show (allowed; --spec with an engine of `admission none` judges it)";
 }
 
 void RecordChecks::finish() {

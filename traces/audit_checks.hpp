@@ -20,6 +20,7 @@
 namespace batchproof::traces {
 
 struct RecordCheckConfig {
+  Format format = Format::Batchproof;
   FormatSupport support;
   AuditLimits limits;
   // The spec's engine, when given: its configuration may allow waiting (reservation at
@@ -52,6 +53,9 @@ class RecordChecks {
   void report(CheckKind kind, const Iteration& record, const std::string& file, std::int64_t number,
               std::string message, bool as_note = false);
   void check_logged_work(const Iteration& record, const std::string& file, std::int64_t number);
+  // Whether the engine sets KV aside at admission (the spec says; else the format's default).
+  bool reserves_at_admission() const;
+  std::string reservation_text() const;
 
   RecordCheckConfig config_;
   AuditTally& tally_;

@@ -94,6 +94,7 @@ struct AuditReport {
   std::vector<Finding> notes;       // the first max_violations
   std::int64_t violation_count = 0;
   std::int64_t note_count = 0;
+  std::int64_t shown_per_kind = 0;  // --max-violations
   Analytics analytics;
   std::optional<ProfileFits> profile_fit;  // none: fewer than 3 batch sizes with times
 

@@ -54,6 +54,7 @@ void AuditTally::fill(AuditReport& report) const {
   report.notes = notes_;
   report.violation_count = violation_count_;
   report.note_count = note_count_;
+  report.shown_per_kind = keep_;
 }
 
 }  // namespace batchproof::traces

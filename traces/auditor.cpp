@@ -12,12 +12,21 @@ namespace {
 
 RecordCheckConfig check_config(const AuditSetup& s) {
   RecordCheckConfig c;
+  c.format = s.format;
   c.support = format_support(s.format);
   c.limits = s.limits;
   c.engine = s.spec_engine;
   c.exact_work_conservation = s.replay_engine.has_value();
   c.arrivals_complete = s.arrivals_complete;
   return c;
+}
+
+// Why no replay runs on this log.
+std::string replay_unavailable(const AuditSetup& s) {
+  if (s.format == Format::VidurChrome || s.format == Format::SarathiChrome)
+    return !s.arrivals ? "no replay: the trace logs no arrivals (give --arrivals, and --spec with --engine)"
+                       : "no replay: the trace states no limits (give --spec and --engine)";
+  return "no replay: the format has no request-level detail";
 }
 
 }  // namespace
@@ -123,9 +132,7 @@ void Auditor::add_trace(const core::TraceIteration& record, const Iteration& nor
 AuditReport Auditor::finish(std::int64_t malformed) {
   if (replay_) replay_->finish();
   else
-    tally_.not_checkable(CheckKind::PolicyDivergence,
-                         "no replay: the format has no request-level detail (Vidur and Sarathi-Serve traces need "
-                         "--arrivals)");
+    tally_.not_checkable(CheckKind::PolicyDivergence, replay_unavailable(setup_));
   checks_.finish();
   AuditReport report;
   report.format = std::string(format_name(setup_.format));

@@ -244,11 +244,30 @@ TEST_CASE("lifecycle_error: decode before the prompt is done, a token after fini
 
 TEST_CASE("not_work_conserving from logged counts: requests waited while budget, slots and KV were left",
           "[audit][checks]") {
-  auto limits = stated(512, 16, 100000);
+  auto spec = spec_of(R"(
+    profile p { t(b) = 10 ms + 1 ms * ceil(b / 64) }
+    engine plain {
+      profile p
+      token_budget 512 tokens
+      max_batch 16 requests
+      kv_cache 100000 tokens
+      policy { decode running fcfs  prefill pending fcfs chunk }
+    }
+    engine reserving {
+      profile p
+      token_budget 512 tokens
+      max_batch 16 requests
+      kv_cache 100000 tokens
+      admission prompt
+      policy { decode running fcfs  prefill pending fcfs chunk }
+    }
+  )");
+  const core::Engine& plain = *spec.find_engine("plain");
+  const auto limits = limits_from_engine(plain, "test.bp");
   auto waited = aggregate(3, 2, 0.0, 100, 2);  // 102 of 512 tokens, 3 of 16 requests
   waited.waiting = 3;
   waited.kv_used_tokens = 1000;
-  auto report = audit_records(Format::TrtllmIterStats, {waited}, limits);
+  auto report = audit_records(Format::TrtllmIterStats, {waited}, limits, &plain);
   CHECK(report.check(CheckKind::WorkConservation).status == CheckStatus::Violated);
   CHECK(messages(report, CheckKind::WorkConservation) ==
         std::vector<std::string>{"3 requests waited with 410 tokens of the budget, 13 batch slots and 99000 KV tokens "
@@ -256,37 +275,60 @@ TEST_CASE("not_work_conserving from logged counts: requests waited while budget,
 
   auto nobody = waited;
   nobody.waiting = 0;
-  CHECK(audit_records(Format::TrtllmIterStats, {nobody}, limits).check(CheckKind::WorkConservation).status ==
+  CHECK(audit_records(Format::TrtllmIterStats, {nobody}, limits, &plain).check(CheckKind::WorkConservation).status ==
         CheckStatus::Clean);
   auto full_budget = aggregate(3, 2, 0.0, 510, 2);
   full_budget.waiting = 3;
   full_budget.kv_used_tokens = 1000;
-  CHECK(audit_records(Format::TrtllmIterStats, {full_budget}, limits).check(CheckKind::WorkConservation).status ==
-        CheckStatus::Clean);
+  CHECK(audit_records(Format::TrtllmIterStats, {full_budget}, limits, &plain)
+            .check(CheckKind::WorkConservation)
+            .status == CheckStatus::Clean);
 
   // Memory nearly full: head-of-line blocking on KV is allowed, a note.
   auto short_memory = waited;
   short_memory.kv_used_tokens = 99800;
-  auto noted = audit_records(Format::TrtllmIterStats, {short_memory}, limits);
+  auto noted = audit_records(Format::TrtllmIterStats, {short_memory}, limits, &plain);
   CHECK(noted.check(CheckKind::WorkConservation).status == CheckStatus::Clean);
   CHECK(noted.check(CheckKind::WorkConservation).notes == 1);
   CHECK(note_messages(noted, CheckKind::WorkConservation) ==
         std::vector<std::string>{"3 requests waited with 410 tokens of the budget, 13 batch slots and 200 KV tokens "
                                  "left: memory may have held them back (head-of-line blocking on KV, allowed)"});
 
-  // Active requests left out of the batch (TensorRT-LLM's per-request stats).
+  // An engine that reserves at admission may hold them back for memory the log does not show;
+  // so may TensorRT-LLM by default, when no spec says otherwise.
+  const core::Engine& reserving = *spec.find_engine("reserving");
+  auto reserved = audit_records(Format::TrtllmIterStats, {waited}, limits, &reserving);
+  CHECK(reserved.check(CheckKind::WorkConservation).notes == 1);
+  CHECK(reserved.violation_count == 0);
+  auto trtllm = waited;
+  trtllm.budget_tokens = 512;
+  trtllm.budget_requests = 16;
+  trtllm.kv_total_tokens = 100000;
+  auto by_default = audit_records(Format::TrtllmIterStats, {trtllm});
+  CHECK(by_default.violation_count == 0);
+  CHECK(note_messages(by_default, CheckKind::WorkConservation) ==
+        std::vector<std::string>{"3 requests waited with 410 tokens of the budget, 13 batch slots and 99000 KV tokens "
+                                 "left: TensorRT-LLM's default GUARANTEED_NO_EVICT reserves each request's maximum "
+                                 "length at admission, which the log does not show (allowed; --spec with an engine of "
+                                 "`admission none` judges it)"});
+
+  // Active requests left out of the batch (TensorRT-LLM's per-request stats): no reservation
+  // stands in their way, they hold their KV already.
   auto unscheduled = aggregate(3, 2, 0.0, 0, 1);
   unscheduled.waiting = 0;
   unscheduled.kv_used_tokens = 1000;
+  unscheduled.kv_total_tokens = 100000;
+  unscheduled.budget_tokens = 512;
+  unscheduled.budget_requests = 16;
   unscheduled.has_items = true;
   unscheduled.items = {{1, 0, true, true, false}, {2, 0, false, false, false}};
-  CHECK(messages(audit_records(Format::TrtllmIterStats, {unscheduled}, limits), CheckKind::WorkConservation) ==
+  CHECK(messages(audit_records(Format::TrtllmIterStats, {unscheduled}), CheckKind::WorkConservation) ==
         std::vector<std::string>{"1 active request sat unscheduled with 511 tokens of the budget, 15 batch slots and "
                                  "99000 KV tokens left"});
 
   // An engine without a batch limit has slots without end; one whose limit nobody states
   // leaves the record undecided. vLLM's lines carry no queue at all.
-  auto unlimited = audit_records(Format::TrtllmIterStats, {waited}, stated(512, std::nullopt, 100000));
+  auto unlimited = audit_records(Format::TrtllmIterStats, {waited}, stated(512, std::nullopt, 100000), &plain);
   CHECK(messages(unlimited, CheckKind::WorkConservation) ==
         std::vector<std::string>{"3 requests waited with 410 tokens of the budget and 99000 KV tokens left"});
   AuditLimits no_limit;
