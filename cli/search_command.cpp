@@ -194,11 +194,15 @@ int run_search(const SearchCli& o) {
       if (m.verdict == solver::SearchVerdict::Found) {
         high = std::min(m.replay->load, mid_opts.load);
         best = std::move(m);
-      } else if (m.verdict == solver::SearchVerdict::NotFound) {
-        low = mid_opts.load;
-      } else {
-        min_load_note = fmt::format(" (stopped: {} at load {:.4f})", m.reason, mid_opts.load);
+      } else if (m.verdict == solver::SearchVerdict::InternalError) {
+        best = std::move(m);
         break;
+      } else {
+        // None found; where the solver gave up on some period, the lower end is only as good
+        // as the periods it decided, and the output says so.
+        if (m.verdict == solver::SearchVerdict::Unknown)
+          min_load_note = fmt::format(" (at {:.4f}: {})", mid_opts.load, m.reason);
+        low = mid_opts.load;
       }
     }
     r = std::move(best);
