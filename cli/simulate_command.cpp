@@ -1,12 +1,14 @@
 // `batchproof simulate FILE --engine E --workload W [--load R | --rate X]
 //   [--requests N | --duration T] [--seed S] [--arrivals FILE] [--expect stable|unstable]
-//   [--json] [--csv FILE]`: a discrete-event run of one engine.
+//   [--json] [--csv FILE] [--trace FILE [--trace-format batchproof|trtllm|sglang|vllm]]`: a
+//   discrete-event run of one engine.
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,7 @@
 #include "dsl/dsl.hpp"
 #include "sim/engine_sim.hpp"
 #include "sim/network_sim.hpp"
+#include "traces/foreign_trace_stream.hpp"
 
 namespace batchproof::cli {
 
@@ -28,6 +31,7 @@ namespace {
 
 struct SimulateOptions {
   std::string file, workload, network, arrivals, expect, csv, trace, svg;
+  std::string trace_format = "batchproof";  // or a foreign format (traces/foreign_writers.hpp)
   std::vector<std::string> engines;
   std::optional<double> load, rate, duration_s;
   std::optional<std::uint64_t> requests;
@@ -191,6 +195,7 @@ std::optional<EngineRun> run_engine(const SimulateOptions& o, const core::Engine
   Progress progress;
   so.progress = std::ref(progress);
   std::ofstream trace_file;
+  std::unique_ptr<traces::ForeignTraceStream> foreign;  // the trace rewritten in another format
   std::optional<core::TraceWriter> trace;
   if (!o.trace.empty()) {
     trace_file.open(o.trace, std::ios::binary | std::ios::trunc);
@@ -198,7 +203,9 @@ std::optional<EngineRun> run_engine(const SimulateOptions& o, const core::Engine
       bad_usage(fmt::format("cannot write '{}'", o.trace));
       return std::nullopt;
     }
-    trace.emplace(trace_file);
+    if (o.trace_format != "batchproof")
+      foreign = std::make_unique<traces::ForeignTraceStream>(*traces::parse_format(o.trace_format), trace_file);
+    trace.emplace(foreign ? static_cast<std::ostream&>(*foreign) : trace_file);
     so.trace = &*trace;
     so.spec_file = o.file;
   }
@@ -206,8 +213,9 @@ std::optional<EngineRun> run_engine(const SimulateOptions& o, const core::Engine
   progress.done();
   if (trace) {
     trace->flush();
-    if (!trace->ok()) {
-      bad_usage(fmt::format("cannot write '{}'", o.trace));
+    if (!trace->ok() || (foreign && !foreign->finish())) {
+      const std::string why = foreign ? foreign->error() : std::string();
+      bad_usage(why.empty() ? fmt::format("cannot write '{}'", o.trace) : fmt::format("cannot write '{}': {}", o.trace, why));
       return std::nullopt;
     }
   }
@@ -283,6 +291,12 @@ int run_simulate(const SimulateOptions& o) {
   }
   if (o.engines.empty()) return bad("give --engine E (or --network N)");
   if (o.engines.size() > 1 && !o.trace.empty()) return bad("--trace takes one engine");
+  if (o.trace_format != "batchproof") {
+    auto format = traces::parse_format(o.trace_format);
+    if (!format || !traces::has_foreign_writer(*format))
+      return bad(fmt::format("--trace-format takes batchproof, trtllm, sglang or vllm, not '{}'", o.trace_format));
+    if (o.trace.empty()) return bad("--trace-format goes with --trace FILE");
+  }
   std::vector<const core::Engine*> engines;
   for (const auto& name : o.engines) {
     const core::Engine* e = spec->find_engine(name);
@@ -360,6 +374,9 @@ void add_simulate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--csv", o->csv, "write the backlog time series as CSV");
   cmd->add_option("--svg", o->svg, "plot the backlog over time (every engine on one plot)");
   cmd->add_option("--trace", o->trace, "write the run in batchproof's trace format (JSON Lines)");
+  cmd->add_option("--trace-format", o->trace_format,
+                  "format of --trace: batchproof (default), or a real engine's log: trtllm (IterationStats JSON "
+                  "lines), sglang, vllm");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
   cmd->callback([o, &exit_code] { exit_code = run_simulate(*o); });
 }
