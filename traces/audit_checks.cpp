@@ -243,6 +243,21 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
       known_unscheduled = true;
       if (!*it.scheduled && !it.paused.value_or(false)) ++unscheduled;
     }
+  // TensorRT-LLM counts the active requests, the batch's among them: those neither in the batch
+  // nor paused sat unscheduled (numActiveRequests − numScheduledRequests, TRACE-FORMATS.md §8).
+  if (!known_unscheduled && config_.format == Format::TrtllmIterStats && r.running) {
+    if (auto requests = batch_requests(r)) {
+      unscheduled = std::max<std::int64_t>(0, *r.running - *requests - r.preempted.value_or(0));
+      known_unscheduled = true;
+    }
+  }
+  // SGLang runs prefill and decode in separate batches (unless --enable-mixed-chunk): the running
+  // requests of a prefill line whose decode part is known to be empty sat out of the batch.
+  if (!known_unscheduled && config_.format == Format::Sglang && r.running && r.prefill_tokens.value_or(0) > 0 &&
+      r.decode_tokens && *r.decode_tokens == 0) {
+    unscheduled = *r.running;
+    known_unscheduled = true;
+  }
   if (!r.waiting && !known_unscheduled) {
     tally_.undecided(kWc, "the record does not log the waiting queue");
     return;
@@ -286,7 +301,7 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
   std::string kv_text;
   bool memory_short = false;
   if (kv.known && !kv.value) {
-    kv_text = "no KV limit";
+    // no limit: nothing to say
   } else if (kv.known && r.kv_used_tokens) {
     std::int64_t free = *kv.value - *r.kv_used_tokens;
     kv_text = fmt::format("{} KV tokens", std::max<std::int64_t>(0, free));
@@ -305,10 +320,9 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
                     : waiting > 0 ? fmt::format("{} request{} waited", waiting, waiting == 1 ? "" : "s")
                                   : fmt::format("{} active request{} sat unscheduled", unscheduled,
                                                 unscheduled == 1 ? "" : "s");
-  std::string left = fmt::format("{} of the budget{}{} left", budget.value ? fmt::format("{} tokens", budget_left)
-                                                                          : "no limit",
-                                 max_batch.value ? fmt::format(", {} batch slots", slots_left) : "",
-                                 fmt::format(" and {}", kv_text));
+  std::string left = budget.value ? fmt::format("{} tokens of the budget", budget_left) : "no budget limit";
+  if (max_batch.value) left.append(fmt::format(", {} batch slots", slots_left));
+  left.append(kv.known && !kv.value ? " left (no KV limit)" : fmt::format(" and {} left", kv_text));
   if (memory_short) {
     report(kWc, fmt::format("{} with {}: memory may have held them back (head-of-line blocking on KV, allowed)", who,
                             left),

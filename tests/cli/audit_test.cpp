@@ -1,0 +1,198 @@
+// audit and fit as a user runs them: reports, JSON, exit codes, and the round trip through
+// the simulator's traces.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "run_binary.hpp"
+
+using batchproof::test::run_batchproof;
+using batchproof::test::slurp;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) : path(std::filesystem::temp_directory_path() / name) {
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+const char* kPlanted = "tests/cli/data/audit_planted.jsonl";
+
+}  // namespace
+
+TEST_CASE("audit prints the checks, the violations with their records, and the analytics; exit 1") {
+  auto r = run_batchproof(std::string("audit ") + kPlanted + " --max-violations 1");
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.empty());
+  CHECK(r.out ==
+        "audit tests/cli/data/audit_planted.jsonl (batchproof format): 4 iterations, 0 malformed\n"
+        "\n"
+        "checks\n"
+        "  check                 status       checked  violations  notes  limit / reason\n"
+        "  budget_exceeded       clean        4        0           0      8 tokens (the trace header)\n"
+        "  batch_limit_exceeded  clean        4        0           0      none (the trace header)\n"
+        "  kv_exceeded           clean        4        0           0      none (the trace header)\n"
+        "  not_work_conserving   violated     4        1           0\n"
+        "  mixed_batch           not checked  -        -           -      no policy known (give --spec and --engine)\n"
+        "  clock_regression      clean        4        0           0\n"
+        "  iteration_gap         clean        4        0           0\n"
+        "  lifecycle_error       clean        4        0           0\n"
+        "  policy_divergence     not checked  -        -           -      no policy to replay (give --spec and "
+        "--engine)\n"
+        "\n"
+        "violations (1 in all; at most the first 1 of each kind shown)\n"
+        "  tests/cli/data/audit_planted.jsonl:3: not_work_conserving: iteration 1: not maximal: request 0 (decoding) "
+        "could take its decode token: the batch holds 2 of 8 tokens\n"
+        "      line 3: iteration 1 at 1.000000 s for 1.000000 s: 2 tokens (2 prefill in 1), waiting 0, running 2, KV "
+        "10 tokens, logged budget 8 tokens\n"
+        "      batch: 1:prefill 2\n"
+        "      state before: 2 running (0: decoded 0 of 2, 1: 4 of 6 prompt tokens), 0 waiting, KV 8 tokens\n"
+        "\n"
+        "analytics\n"
+        "  4 iterations over 4.000 s, busy 4.000 s, 3.2 tokens/s\n"
+        "  capacity 8.0 tokens/s: budget 8 tokens / fitted t(8) = 1000.000 ms (staircase)\n"
+        "  arrivals 2 at 0.500 req/s, offering 3.2 tokens/s; load 0.406\n"
+        "  budget utilisation 40.6%\n"
+        "  waiting queue trend not computed: only 4 records with a waiting count and a time\n"
+        "  profile fit over 4 iterations:\n"
+        "    staircase t(b) = 1000 ms + 0 ms * ceil(b / 16): R^2 1.0000, RMSE 0.000 ms, largest residual 0.000 ms "
+        "(best)\n"
+        "    linear    t(b) = 1000 ms + 0 ms/token * max(0, b - 0): R^2 1.0000, RMSE 0.000 ms, largest residual "
+        "0.000 ms\n"
+        "\n"
+        "audit: 1 violation (not_work_conserving 1), 0 notes, 2 checks not checked\n");
+}
+
+TEST_CASE("audit --json has the format, the counts, each violation with its line, and the profile fit") {
+  auto r = run_batchproof(std::string("audit ") + kPlanted + " --json");
+  REQUIRE(r.exit_code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["format"] == "batchproof");
+  CHECK(j["records"] == 4);
+  CHECK(j["malformed"] == 0);
+  REQUIRE(j["violations"].size() == 1);
+  const auto& v = j["violations"][0];
+  CHECK(v["kind"] == "not_work_conserving");
+  CHECK(v["iteration"] == 1);
+  CHECK(v["line"] == 3);
+  CHECK(v["message"] == "not maximal: request 0 (decoding) could take its decode token: the batch holds 2 of 8 tokens");
+  CHECK(j["profile_fit"]["best"] == "staircase");
+  CHECK(j["profile_fit"]["staircase"].contains("r2"));
+  CHECK(j["profile_fit"]["staircase"]["residuals"].is_array());
+  bool listed = false;
+  for (const auto& c : j["checks"])
+    if (c["kind"] == "policy_divergence") {
+      listed = true;
+      CHECK(c["status"] == "not checked");
+      CHECK(c["reason"] == "no policy to replay (give --spec and --engine)");
+    }
+  CHECK(listed);
+}
+
+TEST_CASE("audit round trip: the simulator's Sarathi-Serve run is clean, vanilla vLLM's is not") {
+  TempDir dir("bp_audit_roundtrip");
+  const std::string sim = "simulate examples/paper_policies.bp --workload chat --load 0.8 --requests 300 --trace ";
+  REQUIRE(run_batchproof(sim + dir.file("sarathi.jsonl") + " --engine sarathi").exit_code == 0);
+  REQUIRE(run_batchproof(sim + dir.file("vllm.jsonl") + " --engine vllm_vanilla").exit_code == 0);
+
+  auto clean = run_batchproof("audit " + dir.file("sarathi.jsonl") +
+                              " --spec examples/paper_policies.bp --engine sarathi --json");
+  CHECK(clean.exit_code == 0);
+  auto c = nlohmann::json::parse(clean.out);
+  CHECK(c["violation_count"] == 0);
+  for (const auto& check : c["checks"])
+    if (check["kind"] == "not_work_conserving" || check["kind"] == "policy_divergence")
+      CHECK(check["status"] == "clean");
+
+  auto caught = run_batchproof("audit " + dir.file("vllm.jsonl"));
+  CHECK(caught.exit_code == 1);
+  CHECK(caught.out.find("  not_work_conserving   violated") != std::string::npos);
+  CHECK(caught.out.find("could take its decode token") != std::string::npos);
+}
+
+TEST_CASE("audit: unreadable and unknown inputs exit 3; malformed records only with --strict") {
+  auto missing = run_batchproof("audit tests/cli/data/no_such_log.jsonl");
+  CHECK(missing.exit_code == 3);
+  CHECK(missing.err.find("tests/cli/data/no_such_log.jsonl") != std::string::npos);
+
+  auto spec = run_batchproof("audit examples/paper_policies.bp");
+  CHECK(spec.exit_code == 3);
+  CHECK(spec.err.rfind("examples/paper_policies.bp: error: not a log batchproof reads: ", 0) == 0);
+
+  TempDir dir("bp_audit_malformed");
+  std::string text = slurp(kPlanted);
+  // A broken line between iterations 1 and 2, and iteration 1's left-out decode repaired.
+  auto at = text.find(R"({"type":"iteration","index":2)");
+  text.insert(at, "{\"type\":\"iteration\",\"index\":\n");
+  {
+    std::ofstream out(dir.file("broken.jsonl"));
+    out << text;
+  }
+  auto lenient = run_batchproof("audit " + dir.file("broken.jsonl"));
+  CHECK(lenient.exit_code == 1);  // the planted violation, nothing more
+  CHECK(lenient.out.find("4 iterations, 1 malformed") != std::string::npos);
+  CHECK(lenient.err.find("broken.jsonl:4:") != std::string::npos);
+  CHECK(run_batchproof("audit " + dir.file("broken.jsonl") + " --strict").exit_code == 3);
+
+  CHECK(run_batchproof(std::string("audit ") + kPlanted + " --spec examples/paper_policies.bp").exit_code == 3);
+  auto no_engine = run_batchproof(std::string("audit ") + kPlanted + " --spec examples/paper_policies.bp --engine sarathy");
+  CHECK(no_engine.exit_code == 3);
+  CHECK(no_engine.err == "batchproof audit: error: no engine 'sarathy' in examples/paper_policies.bp (did you mean "
+                         "'sarathi'?)\n");
+  auto arrivals = run_batchproof(std::string("audit ") + kPlanted + " --arrivals " + kPlanted);
+  CHECK(arrivals.exit_code == 3);
+  CHECK(arrivals.err == "batchproof audit: error: --arrivals is for Vidur and Sarathi-Serve traces, which log no "
+                        "arrivals; this is a batchproof log\n");
+  CHECK(run_batchproof(std::string("audit ") + kPlanted + " --format nope").exit_code == 3);
+}
+
+TEST_CASE("audit --spec: conformance to the policy, with both batches shown") {
+  auto r = run_batchproof(std::string("audit ") + kPlanted +
+                          " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --max-violations 1");
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("  policy_divergence     violated     4        1") != std::string::npos);
+  CHECK(r.out.find("      logged batch: 1:prefill 2\n      policy's batch: 0:decode, 1:prefill 2\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("fit prints a profile block that check reads; a log without times cannot be fitted") {
+  TempDir dir("bp_fit");
+  REQUIRE(run_batchproof("simulate examples/paper_policies.bp --engine sarathi --workload chat --load 0.8 --requests "
+                         "300 --trace " +
+                         dir.file("run.jsonl"))
+              .exit_code == 0);
+  auto fit = run_batchproof("fit " + dir.file("run.jsonl") + " --name sarathi_fit");
+  REQUIRE(fit.exit_code == 0);
+  CHECK(fit.out.find("profile sarathi_fit {\n  t(b) = 11.28 ms + 35.47 ms * ceil(b / 128)\n  provenance \"batchproof "
+                     "fit of ") != std::string::npos);
+  {
+    std::ofstream out(dir.file("fit.bp"));
+    out << fit.out;
+  }
+  auto check = run_batchproof("check " + dir.file("fit.bp"));
+  CHECK(check.exit_code == 0);
+  CHECK(check.out.find("sarathi_fit  11.28 ms + 35.47 ms * ceil(b / 128)  153.16 ms") != std::string::npos);
+  // Canonical already: fmt --check changes nothing.
+  CHECK(run_batchproof("fmt --check " + dir.file("fit.bp")).exit_code == 0);
+
+  auto table = run_batchproof("fit " + dir.file("run.jsonl") + " --form table --json");
+  REQUIRE(table.exit_code == 0);
+  auto j = nlohmann::json::parse(table.out);
+  CHECK(j["chosen"] == "table");
+  CHECK(j["best"] == "staircase");
+  CHECK(j["profile"].get<std::string>().find("t(b) = table {") != std::string::npos);
+
+  auto bad_name = run_batchproof("fit " + dir.file("run.jsonl") + " --name 9lives");
+  CHECK(bad_name.exit_code == 3);
+  auto too_few = run_batchproof("fit tests/cli/data/audit_too_few.jsonl");
+  CHECK(too_few.exit_code == 2);
+  CHECK(too_few.err == "batchproof fit: cannot fit: 2 of 2 iterations have their tokens and time, over 2 batch sizes "
+                       "(3 are needed)\n");
+}
