@@ -196,3 +196,23 @@ TEST_CASE("fit prints a profile block that check reads; a log without times cann
   CHECK(too_few.err == "batchproof fit: cannot fit: 2 of 2 iterations have their tokens and time, over 2 batch sizes "
                        "(3 are needed)\n");
 }
+
+TEST_CASE("audit --arrivals replays a Vidur trace: work conservation and conformance with the spec") {
+  const std::string base = "audit tests/cli/data/audit_vidur_planted.json --arrivals tests/cli/data/audit_vidur_arrivals.jsonl";
+  auto r = run_batchproof(base + " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --json");
+  CHECK(r.exit_code == 1);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["format"] == "vidur");
+  REQUIRE(j["violations"].size() == 2);
+  CHECK(j["violations"][0]["kind"] == "policy_divergence");
+  CHECK(j["violations"][0]["iteration"] == 1);
+  CHECK(j["violations"][0]["stream"] == "replica 0");
+  CHECK(j["violations"][1]["kind"] == "not_work_conserving");
+  CHECK(j["violations"][1]["message"] ==
+        "not maximal: request 0 (decoding) could take its decode token: the batch holds 2 of 8 tokens");
+  // Without the spec the trace states no limits: nothing to judge the batches against.
+  auto bare = run_batchproof(base);
+  CHECK(bare.exit_code == 0);
+  CHECK(bare.out.find("  policy_divergence     not checked  -        -           -      no replay: the trace states "
+                      "no limits (give --spec and --engine)") != std::string::npos);
+}

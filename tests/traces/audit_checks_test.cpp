@@ -342,3 +342,38 @@ TEST_CASE("not_work_conserving from logged counts: requests waited while budget,
   CHECK(vllm.check(CheckKind::WorkConservation).reason ==
         "the format does not log the waiting queue beside each batch");
 }
+
+TEST_CASE("not_work_conserving from logged counts: TensorRT-LLM's and SGLang's requests left out of the batch",
+          "[audit][checks]") {
+  // TensorRT-LLM: 5 active, 3 scheduled, 1 paused: 1 sat unscheduled.
+  auto trt = aggregate(2, 1, 0.0, 100, 2);
+  trt.running = 5;
+  trt.preempted = 1;
+  trt.waiting = 0;
+  trt.budget_tokens = 512;
+  trt.budget_requests = 16;
+  trt.kv_total_tokens = 100000;
+  trt.kv_used_tokens = 1000;
+  CHECK(messages(audit_records(Format::TrtllmIterStats, {trt}), CheckKind::WorkConservation) ==
+        std::vector<std::string>{"1 active request sat unscheduled with 410 tokens of the budget, 13 batch slots and "
+                                 "99000 KV tokens left"});
+  trt.running = 4;
+  CHECK(audit_records(Format::TrtllmIterStats, {trt}).check(CheckKind::WorkConservation).status ==
+        CheckStatus::Clean);
+
+  // SGLang: a prefill-only batch (mixing off) beside 4 running requests.
+  auto sglang = aggregate(2, 1, 0.0, 100, 0);
+  sglang.running = 4;
+  sglang.waiting = 0;
+  sglang.kv_usage = 0.2;
+  AuditLimits limits;
+  limits.budget = Limit::stated(512, "x");
+  limits.max_batch = Limit::stated(std::nullopt, "x");
+  CHECK(messages(audit_records(Format::Sglang, {sglang}, limits), CheckKind::WorkConservation) ==
+        std::vector<std::string>{"4 active requests sat unscheduled with 412 tokens of the budget and 80.0% of KV "
+                                 "left"});
+  sglang.decode_tokens.reset();  // mixing may be on: the line does not say who sat out
+  sglang.decode_requests.reset();
+  CHECK(audit_records(Format::Sglang, {sglang}, limits).check(CheckKind::WorkConservation).status ==
+        CheckStatus::Clean);
+}
