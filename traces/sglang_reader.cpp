@@ -52,6 +52,32 @@ using text::Span;
 
 enum class Kind { Prefill, OldPrefill, Decode, Retract };
 
+// The fields read, from their names in every version (by length first: the line's hot path).
+enum class Key { None, Running, Queue, Usage, Token, AcceptLen, NewSeq, NewToken, Cached, Pending, Retracted };
+
+Key classify(std::string_view k) {
+  switch (k.size()) {
+    case 4: return k == "#seq" ? Key::NewSeq : Key::None;
+    case 6: return k == "#token" ? Key::Token : Key::None;
+    case 8: return k == "#new-seq" ? Key::NewSeq : Key::None;
+    case 10:
+      if (k == "#new-token" || k == "#new_token") return Key::NewToken;
+      if (k == "#queue-req") return Key::Queue;
+      return k == "accept len" ? Key::AcceptLen : Key::None;
+    case 11:
+      if (k == "token usage") return Key::Usage;
+      return k == "#full token" ? Key::Token : Key::None;
+    case 12: return k == "#running-req" || k == "#running_req" ? Key::Running : Key::None;
+    case 13: return k == "#cached-token" || k == "#cached_token" ? Key::Cached : Key::None;
+    case 14:
+      if (k == "#remaining_req") return Key::Queue;
+      return k == "#pending-token" ? Key::Pending : Key::None;
+    case 15: return k == "#retracted_reqs" ? Key::Retracted : Key::None;
+    case 16: return k == "full token usage" ? Key::Usage : Key::None;
+    default: return Key::None;
+  }
+}
+
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -101,55 +127,65 @@ class SglangReader final : public TextLogReader {
     if (fields == std::string_view::npos) return Parsed::Skip;  // reported
     prefix(line.substr(0, marker), record);
     record.line = line_number();
-    const std::string_view sep = kind == Kind::OldPrefill ? ". " : ", ";
-    text::Splitter pieces(Span{line.substr(fields), fields}, sep);
-    Span piece, key, value;
+    text::FieldCursor cursor(line, fields, kind == Kind::OldPrefill ? '.' : ',');
+    Span key, bad;
     bool seen_seq = false, seen_tokens = false, seen_running = false, seen_retracted = false;
     double accept_len = 1;
     std::int64_t retracted = 0;
-    while (pieces.next(piece)) {
-      if (!text::split_key_value(piece, ": ", key, value)) continue;
-      value = clean(value);
-      const std::string_view k = key.text;
+    while (cursor.next(key)) {
       std::optional<std::int64_t>* slot = nullptr;
       bool* seen = nullptr;
-      if (kind == Kind::Retract) {
-        if (k == "#retracted_reqs") {
-          if (!text::to_count(value.text, retracted)) return bad_count(value, k);
+      switch (classify(key.text)) {
+        case Key::Retracted:
+          if (kind != Kind::Retract) break;
+          if (!cursor.count(retracted, bad)) return bad_count(bad, key.text);
           seen_retracted = true;
+          continue;
+        case Key::Running:
+          slot = &record.running;
+          seen = &seen_running;
+          break;
+        case Key::Queue: slot = &record.waiting; break;
+        case Key::Usage: {
+          double u = 0;
+          if (!cursor.decimal(u, bad) || u < 0)
+            return malformed(bad.pos, fmt::format("'{}' is not a fraction", key.text));
+          record.kv_usage = u;
+          continue;
         }
+        case Key::Token:
+          if (kind == Kind::Decode) slot = &record.kv_used_tokens;
+          break;
+        case Key::AcceptLen:
+          if (kind != Kind::Decode) break;
+          if (!cursor.decimal(accept_len, bad) || accept_len < 0) return malformed(bad.pos, "'accept len' is not a number");
+          continue;
+        case Key::NewSeq:
+          if (kind == Kind::Decode) break;
+          slot = &record.prefill_requests;
+          seen = &seen_seq;
+          break;
+        case Key::NewToken:
+          if (kind == Kind::Decode) break;
+          slot = &record.prefill_tokens;
+          seen = &seen_tokens;
+          break;
+        case Key::Cached:
+          if (kind != Kind::Decode) slot = &record.cached_tokens;
+          break;
+        case Key::Pending:
+          if (kind != Kind::Decode) slot = &record.waiting_tokens;
+          break;
+        case Key::None: break;
+      }
+      if (!slot || kind == Kind::Retract) {
+        cursor.value();
         continue;
       }
-      if (k == "#running-req" || k == "#running_req") {
-        slot = &record.running;
-        seen = &seen_running;
-      } else if (k == "#queue-req" || k == "#remaining_req") {
-        slot = &record.waiting;
-      } else if (k == "token usage" || k == "full token usage") {
-        double u = 0;
-        if (!text::to_double(value.text, u) || u < 0) return malformed(value.pos, fmt::format("'{}' is not a fraction", k));
-        record.kv_usage = u;
-      } else if (kind == Kind::Decode) {
-        if (k == "#token" || k == "#full token") slot = &record.kv_used_tokens;
-        else if (k == "accept len" && (!text::to_double(value.text, accept_len) || accept_len < 0))
-          return malformed(value.pos, "'accept len' is not a number");
-      } else if (k == "#new-seq" || k == "#seq") {
-        slot = &record.prefill_requests;
-        seen = &seen_seq;
-      } else if (k == "#new-token" || k == "#new_token") {
-        slot = &record.prefill_tokens;
-        seen = &seen_tokens;
-      } else if (k == "#cached-token" || k == "#cached_token") {
-        slot = &record.cached_tokens;
-      } else if (k == "#pending-token") {
-        slot = &record.waiting_tokens;
-      }
-      if (slot) {
-        std::int64_t v = 0;
-        if (!text::to_count(value.text, v)) return bad_count(value, k);
-        *slot = v;
-        if (seen) *seen = true;
-      }
+      std::int64_t v = 0;
+      if (!cursor.count(v, bad)) return bad_count(bad, key.text);
+      *slot = v;
+      if (seen) *seen = true;
     }
     const std::size_t end = line.size();
     if (kind == Kind::Retract) {
@@ -202,6 +238,10 @@ class SglangReader final : public TextLogReader {
   // is not one. `fields` is npos when the line starts like a record and was reported.
   bool find_marker(std::string_view line, std::size_t hash, Kind& kind, std::size_t& marker, std::size_t& fields,
                    Iteration& record) {
+    if (marker_before(line, hash, kind, marker, record)) {
+      fields = hash;
+      return true;
+    }
     const std::string_view head = line.substr(0, hash);
     for (std::size_t p = 0; (p = text::find(head, "batch", p)) != std::string_view::npos; ++p) {
       if (p >= 8 && head.substr(p - 8, 8) == "Prefill ") {
@@ -258,6 +298,43 @@ class SglangReader final : public TextLogReader {
     return false;
   }
 
+  // The usual layouts, read backwards from the first '#': "Prefill batch, #", "Decode batch. #",
+  // "Prefill batch [12], #", "new fill batch. #", "Retract requests. #". Anything else goes to
+  // the search in find_marker, which also reports what does not parse.
+  static bool marker_before(std::string_view line, std::size_t hash, Kind& kind, std::size_t& marker,
+                            Iteration& record) {
+    if (hash < 2 || line[hash - 1] != ' ' || (line[hash - 2] != ',' && line[hash - 2] != '.')) return false;
+    std::size_t end = hash - 2;  // just past "batch" (or "requests")
+    std::optional<std::int64_t> index;
+    if (end > 0 && line[end - 1] == ']') {
+      const std::size_t open = line.rfind('[', end - 1);
+      std::int64_t v = 0;
+      if (open == std::string_view::npos || open == 0 || line[open - 1] != ' ' ||
+          !text::to_count(line.substr(open + 1, end - 2 - open), v))
+        return false;
+      index = v;
+      end = open - 1;
+    }
+    const std::string_view head = line.substr(0, end);
+    if (head.ends_with("Prefill batch")) {
+      kind = Kind::Prefill;
+      marker = end - 13;
+    } else if (head.ends_with("Decode batch")) {
+      kind = Kind::Decode;
+      marker = end - 12;
+    } else if (head.ends_with("new fill batch") && !index) {
+      kind = Kind::OldPrefill;
+      marker = end - 14;
+    } else if (head.ends_with("Retract requests") && !index) {
+      kind = Kind::Retract;
+      marker = end - 16;
+    } else {
+      return false;
+    }
+    record.index = index;
+    return true;
+  }
+
   // After a marker: ". " or ", " then the fields.
   static std::size_t kind_fields(std::string_view line, std::size_t at) {
     if (at + 1 < line.size() && (line[at] == '.' || line[at] == ',') && line[at + 1] == ' ') return at + 2;
@@ -271,6 +348,19 @@ class SglangReader final : public TextLogReader {
     const std::size_t open = before.rfind('[', close);
     if (open == std::string_view::npos) return;
     std::string_view inside = before.substr(open + 1, close - open - 1);
+    // Lines of the same second and rank share their prefix: read it once.
+    if (inside == last_prefix_) {
+      record.start_s = last_start_;
+      record.stream = last_stream_;
+      return;
+    }
+    read_prefix(inside, record);
+    last_prefix_.assign(inside);
+    last_start_ = record.start_s;
+    last_stream_ = record.stream;
+  }
+
+  void read_prefix(std::string_view inside, Iteration& record) {
     std::size_t used = 0;
     if (auto t = text::parse_iso_date_time(inside, &used)) {
       record.start_s = t;
@@ -289,14 +379,6 @@ class SglangReader final : public TextLogReader {
       at = end + 1;
     }
     record.stream.assign(inside);
-  }
-
-  // A value without the separator left at the end of the line ("0.24." in the oldest format,
-  // "0, " cut to "0,").
-  static Span clean(Span v) {
-    v = text::trim(v);
-    if (!v.text.empty() && (v.text.back() == '.' || v.text.back() == ',')) v.text.remove_suffix(1);
-    return v;
   }
 
   Parsed bad_count(Span value, std::string_view key) {
@@ -326,6 +408,8 @@ class SglangReader final : public TextLogReader {
   }
 
   std::vector<Pending> pending_;
+  std::string last_prefix_, last_stream_;  // the last prefix read, and what it gave
+  std::optional<double> last_start_;
   text::TimeOfDayClock clock_;
   std::optional<std::int64_t> kv_total_, max_running_;
   std::optional<bool> mixed_chunk_;

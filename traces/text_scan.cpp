@@ -94,6 +94,32 @@ bool to_double(std::string_view s, double& out) {
   return ec == std::errc() && p == end && std::isfinite(out);
 }
 
+bool read_decimal(std::string_view s, std::size_t& at, double& v) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  std::size_t i = at;
+  std::int64_t mantissa = 0;
+  int digits = 0, fraction = 0;
+  // At most 15 digits: the mantissa and the power of ten are exact doubles.
+  for (; i < s.size() && is_digit(s[i]); ++i) {
+    if (++digits > 15) return false;
+    mantissa = mantissa * 10 + (s[i] - '0');
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && s[i] == '.') {
+    const std::size_t first = ++i;
+    for (; i < s.size() && is_digit(s[i]); ++i) {
+      if (++digits > 15) return false;
+      mantissa = mantissa * 10 + (s[i] - '0');
+    }
+    fraction = static_cast<int>(i - first);
+    if (fraction == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) return false;
+  v = static_cast<double>(mantissa) / kPow10[fraction];
+  at = i;
+  return true;
+}
+
 namespace {
 std::string_view before_unit(std::string_view s, std::string_view unit, bool& ok) {
   ok = s.size() >= unit.size() && s.substr(s.size() - unit.size()) == unit;

@@ -39,6 +39,26 @@ using text::Span;
 
 bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
+// The fields read (by length first: the line's hot path); the rest are skipped.
+enum class Key { Other, Iter, GlobalRank, Scheduled, Active, Dummy, HostStep, Elapsed, Timestamp, KvUtil, States };
+
+Key classify(std::string_view k) {
+  switch (k.size()) {
+    case 4: return k == "iter" ? Key::Iter : Key::Other;
+    case 6: return k == "states" ? Key::States : Key::Other;
+    case 9:
+      if (k == "num_dummy") return Key::Dummy;
+      return k == "timestamp" ? Key::Timestamp : Key::Other;
+    case 10: return k == "num_active" ? Key::Active : Key::Other;
+    case 11: return k == "global_rank" ? Key::GlobalRank : Key::Other;
+    case 12: return k == "elapsed_time" ? Key::Elapsed : Key::Other;
+    case 13: return k == "kv_cache_util" ? Key::KvUtil : Key::Other;
+    case 14: return k == "host_step_time" ? Key::HostStep : Key::Other;
+    case 22: return k == "num_scheduled_requests" ? Key::Scheduled : Key::Other;
+    default: return Key::Other;
+  }
+}
+
 class PyExecutorReader final : public TextLogReader {
  public:
   explicit PyExecutorReader(std::unique_ptr<Input> input) : TextLogReader(Format::TrtllmPyExecutor, std::move(input)) {}
@@ -63,8 +83,8 @@ class PyExecutorReader final : public TextLogReader {
       if (key_end == at) return malformed(at, "expected a field name");
       const std::string_view key = line.substr(at, key_end - at);
       std::size_t value_at;
-      if (line.substr(key_end, 3) == " = ") value_at = key_end + 3;
-      else if (line.substr(key_end, 2) == ": ") value_at = key_end + 2;
+      if (line.compare(key_end, 3, " = ") == 0) value_at = key_end + 3;
+      else if (line.compare(key_end, 2, ": ") == 0) value_at = key_end + 2;
       else return malformed(key_end, fmt::format("expected ' = ' after '{}'", key));
       std::size_t value_end;
       if (value_at < n && line[value_at] == '{') {
@@ -72,16 +92,13 @@ class PyExecutorReader final : public TextLogReader {
         if (value_end == std::string_view::npos) return malformed(value_at, fmt::format("'{}': no closing '}}'", key));
         ++value_end;
       } else {
-        value_end = text::find(line, ", ", value_at);
-        if (value_end == std::string_view::npos) value_end = n;
+        value_end = value_at;
+        while (value_end < n && !(line[value_end] == ',' && value_end + 1 < n && line[value_end + 1] == ' ')) ++value_end;
       }
       const Span value{line.substr(value_at, value_end - value_at), value_at};
-      if (!field(key, value, f, record)) return Parsed::Skip;
+      if (!field(classify(key), key, value, f, record)) return Parsed::Skip;
       at = value_end;
-      if (at < n) {
-        if (line.substr(at, 2) != ", ") return malformed(at, "expected ', ' between fields");
-        at += 2;
-      }
+      if (at < n) at += 2;  // ", "
     }
     if (!f.has_states) return malformed(line.size(), "missing 'states = {...}'");
     if (!f.ctx_requests || !f.ctx_tokens || !f.gen_tokens)
@@ -99,7 +116,13 @@ class PyExecutorReader final : public TextLogReader {
     }
     std::optional<std::int64_t> rank = f.global_rank;
     if (!rank) rank = prefix_rank(line.substr(0, anchor));
-    if (rank && *rank != 0) fmt::format_to(std::back_inserter(record.stream), "rank {}", *rank);
+    if (rank && *rank != 0) {
+      if (rank != named_rank_) {
+        named_rank_ = rank;
+        rank_name_ = fmt::format("rank {}", *rank);
+      }
+      record.stream = rank_name_;
+    }
     return Parsed::Record;
   }
 
@@ -125,7 +148,8 @@ class PyExecutorReader final : public TextLogReader {
 
   bool count(Span value, std::string_view key, std::optional<std::int64_t>& out) {
     std::int64_t v = 0;
-    if (!text::to_count(value.text, v)) {
+    std::size_t at = 0;
+    if (!text::read_digits(value.text, at, v) || at != value.text.size()) {
       malformed(value.pos, fmt::format("'{}' is not a whole number", key));
       return false;
     }
@@ -133,66 +157,70 @@ class PyExecutorReader final : public TextLogReader {
     return true;
   }
 
-  bool milliseconds(Span value, std::string_view key, Iteration& record) {
-    double ms = 0;
-    if (!text::to_double_with_unit(value.text, "ms", ms) || ms < 0) {
-      malformed(value.pos, fmt::format("'{}' is not a time in ms", key));
+  // "12.5ms" (or "0.25s"): seconds.
+  bool duration(Span value, std::string_view key, std::string_view unit, double scale, Iteration& record) {
+    double x = 0;
+    std::size_t at = 0;
+    const bool quick = text::read_decimal(value.text, at, x) && value.text.substr(at) == unit;
+    if ((!quick && !text::to_double_with_unit(value.text, unit, x)) || x < 0) {
+      malformed(value.pos, fmt::format("'{}' is not a time in {}", key, unit));
       return false;
     }
-    record.duration_s = ms / 1000.0;
+    record.duration_s = x * scale;
     return true;
   }
 
   // One field; false (reported) if its value does not parse. Unknown fields are left alone.
-  bool field(std::string_view key, Span value, Fields& f, Iteration& record) {
-    if (key == "iter") return count(value, key, f.iter);
-    if (key == "global_rank") return count(value, key, f.global_rank);
-    if (key == "num_scheduled_requests") return count(value, key, f.scheduled);
-    if (key == "num_active") return count(value, key, f.active);
-    if (key == "num_dummy") return count(value, key, f.dummy);
-    if (key == "host_step_time") return milliseconds(value, key, record);
-    if (key == "elapsed_time") {
-      double s = 0;
-      if (!text::to_double_with_unit(value.text, "s", s) || s < 0) {
-        malformed(value.pos, "'elapsed_time' is not a time in s");
-        return false;
+  bool field(Key k, std::string_view key, Span value, Fields& f, Iteration& record) {
+    switch (k) {
+      case Key::Iter: return count(value, key, f.iter);
+      case Key::GlobalRank: return count(value, key, f.global_rank);
+      case Key::Scheduled: return count(value, key, f.scheduled);
+      case Key::Active: return count(value, key, f.active);
+      case Key::Dummy: return count(value, key, f.dummy);
+      case Key::HostStep: return duration(value, key, "ms", 1e-3, record);
+      case Key::Elapsed: return duration(value, key, "s", 1, record);
+      case Key::Timestamp: {
+        // Lines of the same second share their timestamp: read it once.
+        if (value.text != last_timestamp_) {
+          std::size_t used = 0;
+          auto t = text::parse_iso_date_time(value.text, &used);
+          if (!t || used != value.text.size()) {
+            malformed(value.pos, "'timestamp' is not YYYY-MM-DD HH:MM:SS");
+            return false;
+          }
+          last_timestamp_.assign(value.text);
+          last_time_ = *t;
+        }
+        record.start_s = last_time_;
+        return true;
       }
-      record.duration_s = s;
-      return true;
-    }
-    if (key == "timestamp") {
-      std::size_t used = 0;
-      auto t = text::parse_iso_date_time(value.text, &used);
-      if (!t || used != value.text.size()) {
-        malformed(value.pos, "'timestamp' is not YYYY-MM-DD HH:MM:SS");
-        return false;
+      case Key::KvUtil: {
+        if (value.text == "N/A") return true;
+        double u = 0;
+        std::size_t at = 0;
+        if ((!text::read_decimal(value.text, at, u) || at != value.text.size()) && !text::to_double(value.text, u)) u = -1;
+        if (u < 0) {
+          malformed(value.pos, "'kv_cache_util' is not a fraction");
+          return false;
+        }
+        record.kv_usage = u;
+        return true;
       }
-      record.start_s = t;
-      return true;
+      case Key::States: return states(value, f);
+      case Key::Other: return true;
     }
-    if (key == "kv_cache_util") {
-      if (value.text == "N/A") return true;
-      double u = 0;
-      if (!text::to_double(value.text, u) || u < 0) {
-        malformed(value.pos, "'kv_cache_util' is not a fraction");
-        return false;
-      }
-      record.kv_usage = u;
-      return true;
-    }
-    if (key == "states") return states(value, f);
     return true;
   }
 
   // {'num_ctx_requests': 0, 'num_ctx_tokens': 0, 'num_generation_tokens': 16, ...}
   bool states(Span value, Fields& f) {
     f.has_states = true;
-    text::Splitter pieces(value.sub(1, value.text.size() - 2), ", ");
-    Span piece, key, v;
-    while (pieces.next(piece)) {
-      if (!text::split_key_value(piece, ": ", key, v) || key.text.size() < 2 || key.text.front() != '\'' ||
-          key.text.back() != '\'') {
-        malformed(piece.pos, "states: expected 'name': value");
+    text::FieldCursor cursor(value.text.substr(0, value.text.size() - 1), 1);
+    Span key, v;
+    while (cursor.next(key)) {
+      if (key.text.size() < 2 || key.text.front() != '\'' || key.text.back() != '\'') {
+        malformed(value.pos + key.pos, "states: expected 'name': value");
         return false;
       }
       const std::string_view name = key.text.substr(1, key.text.size() - 2);
@@ -201,10 +229,17 @@ class PyExecutorReader final : public TextLogReader {
       else if (name == "num_ctx_tokens") slot = &f.ctx_tokens;
       else if (name == "num_generation_tokens") slot = &f.gen_tokens;
       else if (name == "cached_kv_tokens") slot = &f.cached;
+      v = cursor.value();
+      v.pos += value.pos;
       if (slot && !count(v, name, *slot)) return false;
     }
     return true;
   }
+
+  std::string last_timestamp_;
+  double last_time_ = 0;
+  std::optional<std::int64_t> named_rank_;
+  std::string rank_name_;
 };
 
 }  // namespace

@@ -34,6 +34,7 @@
 // - Preemption warnings (V0; logged for every 50th preemption with the running total) set
 //   `preempted` of the stream's next record: the growth of the total since the previous warning.
 // - kv_total_tokens from the start-up line "GPU KV cache size: 2,042,016 tokens".
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,14 +74,24 @@ class VllmReader final : public TextLogReader {
   explicit VllmReader(std::unique_ptr<Input> input) : TextLogReader(Format::Vllm, std::move(input)) {}
 
  private:
+  // What a record of this format holds, kept apart from Iteration so that holding a step back
+  // costs a copy of a few numbers.
+  struct Step {
+    std::int64_t line = 0;
+    std::int64_t steps = 1;
+    std::optional<std::int64_t> index, prefill_requests, prefill_tokens, decode_requests, decode_tokens, running,
+        waiting, preempted, kv_total;
+    std::optional<double> start_s, duration_s, kv_usage;
+  };
+
   struct Stream {
     std::string name;
-    Iteration held;  // the latest Iteration record, until a stats line or the next step
+    Step held;  // the latest Iteration line's step, until a stats line or the next step
     bool has_held = false;
     std::int64_t preempted = 0;  // since the stream's last record
     bool preempted_seen = false;
     std::int64_t last_total = 0;  // V0's total_num_cumulative_preemption at the last warning
-    std::int64_t line = 0;
+    std::int64_t line = 0;        // of the last preemption warning
     std::optional<double> start_s;
   };
 
@@ -99,34 +110,69 @@ class VllmReader final : public TextLogReader {
   bool drain(Iteration& record) override {
     for (Stream& s : streams_) {
       if (s.has_held) {
-        std::swap(record, s.held);
         s.has_held = false;
+        emit(s, s.held, record);
         return true;
       }
     }
     for (Stream& s : streams_) {
       if (!s.preempted_seen) continue;
-      record.stream = s.name;
-      record.line = s.line;
-      record.start_s = s.start_s;
-      record.steps = 0;
-      take_preempted(s, record);
+      Step tail;
+      tail.line = s.line;
+      tail.start_s = s.start_s;
+      tail.steps = 0;
+      take_preempted(s, tail);
+      emit(s, tail, record);
       return true;
     }
     return false;
   }
 
+  static void emit(const Stream& s, const Step& step, Iteration& r) {
+    r.stream = s.name;
+    r.line = step.line;
+    r.steps = step.steps;
+    r.index = step.index;
+    r.start_s = step.start_s;
+    r.duration_s = step.duration_s;
+    r.prefill_requests = step.prefill_requests;
+    r.prefill_tokens = step.prefill_tokens;
+    r.decode_requests = step.decode_requests;
+    r.decode_tokens = step.decode_tokens;
+    r.running = step.running;
+    r.waiting = step.waiting;
+    r.preempted = step.preempted;
+    r.kv_total_tokens = step.kv_total;
+    r.kv_usage = step.kv_usage;
+  }
+
+  // "Iteration(" where a record's text starts: at the line's start or after a blank. Found by
+  // its '(' (a line has few), then the word before it.
   static std::size_t iteration_anchor(std::string_view line) {
-    for (std::size_t at = 0; (at = text::find(line, "Iteration(", at)) != std::string_view::npos; ++at)
-      if (at == 0 || line[at - 1] == ' ') return at;
+    for (std::size_t at = 0; (at = line.find('(', at)) != std::string_view::npos; ++at)
+      if (at >= 9 && line.compare(at - 9, 9, "Iteration") == 0 && (at == 9 || line[at - 10] == ' ')) return at - 9;
     return std::string_view::npos;
   }
 
   // Time and stream from what precedes the record's text.
-  Stream& prefix(std::string_view before, Iteration& record) {
+  Stream& prefix(std::string_view before, Step& step) {
+    step.line = line_number();
+    // Lines of the same second and process share their prefix: read it once.
+    if (before == last_prefix_ && last_stream_ < streams_.size()) {
+      step.start_s = last_start_;
+      return streams_[last_stream_];
+    }
+    Stream& s = read_prefix(before, step);
+    last_prefix_.assign(before);
+    last_start_ = step.start_s;
+    last_stream_ = static_cast<std::size_t>(&s - streams_.data());
+    return s;
+  }
+
+  Stream& read_prefix(std::string_view before, Step& step) {
     for (std::size_t at = 0; (at = before.find('-', at)) != std::string_view::npos; ++at) {
       if (at >= 2 && looks_like_month_day(before, at - 2)) {
-        record.start_s = clock_.parse(before.substr(at - 2));
+        step.start_s = clock_.parse(before.substr(at - 2));
         break;
       }
     }
@@ -134,21 +180,17 @@ class VllmReader final : public TextLogReader {
     if (std::size_t e = text::find(before, "Engine "); e != std::string_view::npos) rank = digits_at(before, e + 7);
     if (!rank)
       if (std::size_t e = text::find(before, "EngineCore_DP"); e != std::string_view::npos) rank = digits_at(before, e + 13);
-    if (rank && *rank != 0) fmt::format_to(std::back_inserter(record.stream), "DP{}", *rank);
-    record.line = line_number();
-    return stream(record.stream);
-  }
-
-  Stream& stream(const std::string& name) {
+    name_.clear();
+    if (rank && *rank != 0) fmt::format_to(std::back_inserter(name_), "DP{}", *rank);
     for (Stream& s : streams_)
-      if (s.name == name) return s;
-    streams_.push_back({name});
+      if (s.name == name_) return s;
+    streams_.push_back({name_});
     return streams_.back();
   }
 
-  void take_preempted(Stream& s, Iteration& record) {
+  static void take_preempted(Stream& s, Step& step) {
     if (!s.preempted_seen) return;
-    record.preempted = s.preempted;
+    step.preempted = s.preempted;
     s.preempted = 0;
     s.preempted_seen = false;
   }
@@ -163,80 +205,128 @@ class VllmReader final : public TextLogReader {
       return malformed(open, "Iteration(...) does not hold a whole number");
     if (line.substr(close + 1, 2) != ": ") return malformed(close + 1, "expected ': ' after Iteration(...)");
     Span body{line.substr(close + 3), close + 3};
-    if (body.text.size() >= 8 && body.text.substr(body.text.size() - 8) == " (dummy)") body.text.remove_suffix(8);
-    record.index = index;
-    text::Splitter pieces(body, ", ");
-    Span piece;
-    while (pieces.next(piece)) {
-      Span key, value;
-      if (text::split_key_value(piece, ": ", key, value)) {
-        if (key.text == "iteration elapsed time") {
-          double ms = 0;
-          if (!text::to_double_with_unit(value.text, "ms", ms) || ms < 0)
-            return malformed(value.pos, "'iteration elapsed time' is not a time in ms");
-          record.duration_s = ms / 1000.0;
-        } else if (key.text == "GPU KV cache usage") {
-          if (!percent(value, record)) return Parsed::Skip;
-        }
-        continue;
-      }
-      // "<count> <what>"
-      const std::size_t blank = piece.text.find(' ');
-      if (blank == std::string_view::npos) continue;
-      const std::string_view what = piece.text.substr(blank + 1);
-      std::optional<std::int64_t>* slot = nullptr;
-      if (what == "context requests") slot = &record.prefill_requests;
-      else if (what == "context tokens") slot = &record.prefill_tokens;
-      else if (what == "generation requests") slot = &record.decode_requests;
-      else if (what == "generation tokens") slot = &record.decode_tokens;
-      if (!slot) continue;
-      std::int64_t v = 0;
-      if (!text::to_count(piece.text.substr(0, blank), v))
-        return malformed(piece.pos, fmt::format("'{}': the count is not a whole number", what));
-      *slot = v;
+    if (body.text.ends_with(" (dummy)")) body.text.remove_suffix(8);
+    Step step;
+    if (!usual_body(body.text, step)) {
+      step = Step{};
+      if (!any_body(body, step)) return Parsed::Skip;
     }
-    if (!record.prefill_requests || !record.prefill_tokens || !record.decode_requests || !record.decode_tokens)
+    if (!step.prefill_requests || !step.prefill_tokens || !step.decode_requests || !step.decode_tokens)
       return malformed(line.size(), "Iteration line without its context and generation counts");
-    if (!record.duration_s) return malformed(line.size(), "Iteration line without 'iteration elapsed time'");
-    record.kv_total_tokens = kv_total_;
-    Stream& s = prefix(line.substr(0, at), record);
-    take_preempted(s, record);
-    std::swap(record, s.held);
+    if (!step.duration_s) return malformed(line.size(), "Iteration line without 'iteration elapsed time'");
+    step.index = index;
+    step.kv_total = kv_total_;
+    Stream& s = prefix(line.substr(0, at), step);
+    take_preempted(s, step);
     const bool release = s.has_held;
+    if (release) emit(s, s.held, record);
+    s.held = step;
     s.has_held = true;
     return release ? Parsed::Record : Parsed::Skip;
   }
 
-  bool percent(Span value, Iteration& record) {
+  // The body as vLLM writes it: "<n> context requests, <n> context tokens, <n> generation
+  // requests, <n> generation tokens, iteration elapsed time: <x> ms[, GPU KV cache usage: <y>%]",
+  // read in order with no search. False for anything else (any_body reads it then).
+  static bool usual_body(std::string_view t, Step& step) {
+    std::size_t at = 0;
+    std::int64_t v[4];
+    if (!text::read_digits(t, at, v[0]) || !skip(t, at, " context requests, ") || !text::read_digits(t, at, v[1]) ||
+        !skip(t, at, " context tokens, ") || !text::read_digits(t, at, v[2]) || !skip(t, at, " generation requests, ") ||
+        !text::read_digits(t, at, v[3]) || !skip(t, at, " generation tokens, iteration elapsed time: "))
+      return false;
+    double ms = 0;
+    if (!text::read_decimal(t, at, ms) || !skip(t, at, " ms")) return false;
+    if (at < t.size()) {
+      double pct = 0;
+      if (!skip(t, at, ", GPU KV cache usage: ") || !text::read_decimal(t, at, pct) || !skip(t, at, "%") ||
+          at != t.size())
+        return false;
+      step.kv_usage = pct / 100.0;
+    }
+    step.prefill_requests = v[0];
+    step.prefill_tokens = v[1];
+    step.decode_requests = v[2];
+    step.decode_tokens = v[3];
+    step.duration_s = ms / 1000.0;
+    return true;
+  }
+
+  // `literal` at t[at..]: moves past it.
+  template <std::size_t N>
+  static bool skip(std::string_view t, std::size_t& at, const char (&literal)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (t.size() - at < n || std::memcmp(t.data() + at, literal, n) != 0) return false;
+    at += n;
+    return true;
+  }
+
+  // Any order, other fields between (encoder inputs, ...); false when reported.
+  bool any_body(Span body, Step& step) {
+    text::FieldCursor cursor(body.text, 0);
+    Span key;
+    while (cursor.next(key)) {
+      Span value = cursor.value();
+      value.pos += body.pos;
+      if (!key.text.empty()) {
+        if (key.text == "iteration elapsed time") {
+          double ms = 0;
+          if (!text::to_double_with_unit(value.text, "ms", ms) || ms < 0) {
+            malformed(value.pos, "'iteration elapsed time' is not a time in ms");
+            return false;
+          }
+          step.duration_s = ms / 1000.0;
+        } else if (key.text == "GPU KV cache usage" && !percent(value, step.kv_usage)) {
+          return false;
+        }
+        continue;
+      }
+      // "<count> <what>"
+      const std::size_t blank = value.text.find(' ');
+      if (blank == std::string_view::npos) continue;
+      const std::string_view what = value.text.substr(blank + 1);
+      std::optional<std::int64_t>* slot = nullptr;
+      if (what == "context requests") slot = &step.prefill_requests;
+      else if (what == "context tokens") slot = &step.prefill_tokens;
+      else if (what == "generation requests") slot = &step.decode_requests;
+      else if (what == "generation tokens") slot = &step.decode_tokens;
+      if (!slot) continue;
+      std::int64_t v = 0;
+      if (!text::to_count(value.text.substr(0, blank), v)) {
+        malformed(value.pos, fmt::format("'{}': the count is not a whole number", what));
+        return false;
+      }
+      *slot = v;
+    }
+    return true;
+  }
+
+  bool percent(Span value, std::optional<double>& out) {
     double pct = 0;
     if (!text::to_double_with_unit(value.text, "%", pct) || pct < 0) {
       malformed(value.pos, "'GPU KV cache usage' is not a percentage");
       return false;
     }
-    record.kv_usage = pct / 100.0;
+    out = pct / 100.0;
     return true;
   }
 
   // Avg prompt throughput: .. tokens/s, Avg generation throughput: .. tokens/s, Running: N reqs,
   // Waiting: N reqs (V0: Swapped: N reqs, Pending: N reqs), GPU KV cache usage: x%, ...
   Parsed stats(std::string_view line, std::size_t at, Iteration& record) {
-    text::Splitter pieces(Span{line.substr(at), at}, ", ");
-    Span piece, key, value;
+    text::FieldCursor cursor(line, at);
+    Span key, value;
     std::optional<std::int64_t> running, waiting, pending, swapped;
     std::optional<double> usage;
-    while (pieces.next(piece)) {
-      if (!text::split_key_value(piece, ": ", key, value)) continue;
+    while (cursor.next(key)) {
+      value = cursor.value();
       if (!value.text.empty() && value.text.back() == '.') value.text.remove_suffix(1);
       std::optional<std::int64_t>* slot = nullptr;
       if (key.text == "Running") slot = &running;
       else if (key.text == "Waiting") slot = &waiting;
       else if (key.text == "Pending") slot = &pending;
       else if (key.text == "Swapped") slot = &swapped;
-      else if (key.text == "GPU KV cache usage") {
-        Iteration scratch;
-        if (!percent(value, scratch)) return Parsed::Skip;
-        usage = scratch.kv_usage;
-      }
+      else if (key.text == "GPU KV cache usage" && !percent(value, usage)) return Parsed::Skip;
       if (!slot) continue;
       std::int64_t v = 0;
       if (!text::to_count_with_unit(value.text, "reqs", v))
@@ -245,24 +335,25 @@ class VllmReader final : public TextLogReader {
     }
     if (!running || (!waiting && !pending)) return malformed(line.size(), "stats line without Running and Waiting");
     if (!waiting) waiting = *pending + swapped.value_or(0);
-    Stream& s = prefix(line.substr(0, at), record);
-    if (s.has_held) {
-      std::swap(record, s.held);
-      s.has_held = false;
-    } else {
-      record.steps = 0;
-      record.kv_total_tokens = kv_total_;
-      take_preempted(s, record);
+    Step snapshot;
+    Stream& s = prefix(line.substr(0, at), snapshot);
+    Step& step = s.has_held ? s.held : snapshot;
+    if (!s.has_held) {
+      snapshot.steps = 0;
+      snapshot.kv_total = kv_total_;
+      take_preempted(s, snapshot);
     }
-    record.running = running;
-    record.waiting = waiting;
-    if (!record.kv_usage) record.kv_usage = usage;
+    s.has_held = false;
+    step.running = running;
+    step.waiting = waiting;
+    if (!step.kv_usage) step.kv_usage = usage;
+    emit(s, step, record);
     return Parsed::Record;
   }
 
   // "... total_num_cumulative_preemption=N" (older lines have no total: one preemption each).
   Parsed preemption(std::string_view line, std::size_t at) {
-    Iteration scratch;
+    Step scratch;
     Stream& s = prefix(line.substr(0, at), scratch);
     std::int64_t count = 1;
     const std::size_t total_at = text::find(line, "total_num_cumulative_preemption=", at);
@@ -274,7 +365,7 @@ class VllmReader final : public TextLogReader {
     }
     s.preempted += count;
     s.preempted_seen = true;
-    s.line = line_number();
+    s.line = scratch.line;
     s.start_s = scratch.start_s;
     return Parsed::Skip;
   }
@@ -291,6 +382,10 @@ class VllmReader final : public TextLogReader {
   }
 
   std::vector<Stream> streams_;
+  std::string name_;         // scratch for a stream's name
+  std::string last_prefix_;  // the last prefix read, and what it gave
+  std::optional<double> last_start_;
+  std::size_t last_stream_ = 0;
   text::MonthDayClock clock_;
   std::optional<std::int64_t> kv_total_;
 };
