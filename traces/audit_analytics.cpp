@@ -53,7 +53,7 @@ void AnalyticsCollector::add(const Iteration& r) {
   if (r.duration_s && *r.duration_s > 0) a_.busy_s += *r.duration_s;
   if (tokens && r.duration_s && r.steps == 1) timings_.add(*tokens, *r.duration_s);
 
-  Limit budget = limits_.budget.or_logged(r.budget_tokens);
+  auto budget = limits_.budget.or_logged(r.budget_tokens);
   if (budget.known && budget.value && tokens) {
     if (budget_seen_ && *budget_seen_ != *budget.value) budget_varied_ = true;
     budget_seen_ = budget.value;

@@ -18,7 +18,6 @@ constexpr double kKvFractionLeft = 0.9;
 
 std::string limit_text(const Limit& limit, std::string_view unit) {
   if (!limit.value) return fmt::format("none ({})", limit.source);
-  if (limit.source == "the log") return fmt::format("as logged per record");
   return fmt::format("{} {} ({})", *limit.value, unit, limit.source);
 }
 
@@ -72,13 +71,11 @@ RecordChecks::RecordChecks(RecordCheckConfig config, AuditTally& tally) : config
 RecordChecks::~RecordChecks() = default;
 
 RecordChecks::Stream& RecordChecks::stream(const std::string& name) {
-  if (last_ && !streams_.empty()) {
-    auto it = streams_.find(name);
-    if (it != streams_.end() && it->second.get() == last_) return *last_;
-  }
+  if (last_ && name == last_name_) return *last_;  // most logs have one stream
   auto& slot = streams_[name];
   if (!slot) slot = std::make_unique<Stream>(config_);
   last_ = slot.get();
+  last_name_ = name;
   return *last_;
 }
 
@@ -135,7 +132,7 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
     }
 
     // Token budget.
-    Limit budget = lim.budget.or_logged(r.budget_tokens);
+    auto budget = lim.budget.or_logged(r.budget_tokens);
     if (!budget.known) {
       tally_.undecided(CheckKind::Budget, "no token budget known (give --spec and --engine, or a log that states it)");
     } else if (!tokens) {
@@ -166,7 +163,7 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
     }
 
     // Batch-size limit.
-    Limit max_batch = lim.max_batch.or_logged(r.budget_requests);
+    auto max_batch = lim.max_batch.or_logged(r.budget_requests);
     auto requests = batch_requests(r);
     if (!max_batch.known) {
       tally_.undecided(CheckKind::BatchLimit, "no batch-size limit known (give --spec and --engine, or a log that "
@@ -181,7 +178,7 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
     }
 
     // KV memory.
-    Limit kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
+    auto kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
     if (kv.known && !kv.value) {
       tally_.checked(CheckKind::Kv);
     } else if (kv.known && r.kv_used_tokens) {
@@ -267,7 +264,7 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
     tally_.checked(kWc);
     return;
   }
-  Limit budget = lim.budget.or_logged(r.budget_tokens);
+  auto budget = lim.budget.or_logged(r.budget_tokens);
   auto tokens = r.tokens();
   if (!budget.known || !tokens) {
     tally_.undecided(kWc, !budget.known ? "no token budget known" : "the record does not log its tokens");
@@ -278,7 +275,7 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
     tally_.checked(kWc);
     return;
   }
-  Limit max_batch = lim.max_batch.or_logged(r.budget_requests);
+  auto max_batch = lim.max_batch.or_logged(r.budget_requests);
   auto requests = batch_requests(r);
   if (!max_batch.known || !requests) {
     tally_.undecided(kWc, !max_batch.known ? "no batch-size limit known" : "the record does not log its requests");
@@ -297,7 +294,7 @@ void RecordChecks::check_logged_work(const Iteration& r, const std::string& file
     return;
   }
   // Memory left: in tokens where the log gives them, else as a fraction.
-  Limit kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
+  auto kv = lim.kv_tokens.or_logged(r.kv_total_tokens);
   std::string kv_text;
   bool memory_short = false;
   if (kv.known && !kv.value) {

@@ -61,6 +61,7 @@ class RecordChecks {
   AuditTally& tally_;
   std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
   Stream* last_ = nullptr;
+  std::string last_name_;
 };
 
 }  // namespace batchproof::traces

@@ -50,7 +50,7 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
     life.output = a.output;
     saw_prompts_ = true;
   }
-  seen_in_batch_.clear();
+  ++record_;
   for (const auto& item : r.items) {
     const bool gets_tokens = item.prefill > 0 || item.decode;
     if (item.paused.value_or(false) && !gets_tokens) {
@@ -66,11 +66,6 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
       continue;
     }
     if (!gets_tokens) continue;
-    if (std::find(seen_in_batch_.begin(), seen_in_batch_.end(), item.id) != seen_in_batch_.end()) {
-      problems.push_back(fmt::format("request {} has two items in one batch", item.id));
-      continue;
-    }
-    seen_in_batch_.push_back(item.id);
     if (finished_.contains(item.id)) {
       problems.push_back(fmt::format("request {} gets a token after it finished", item.id));
       continue;
@@ -85,6 +80,11 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
       it = live_.emplace(item.id, Life{}).first;
     }
     Life& life = it->second;
+    if (life.last_record == record_) {
+      problems.push_back(fmt::format("request {} has two items in one batch", item.id));
+      continue;
+    }
+    life.last_record = record_;
     const std::int64_t prefilled_before = life.prefilled;
     if (item.prefill > 0) {
       if (life.decoded > 0 && !life.reported) {

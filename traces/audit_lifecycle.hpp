@@ -48,6 +48,7 @@ class LifecycleTracker {
   struct Life {
     std::optional<std::int64_t> prompt, output;
     std::int64_t prefilled = 0, decoded = 0;
+    std::int64_t last_record = -1;  // the record whose batch last held it (two items in one batch)
     bool reported = false;
   };
   void finish(std::int64_t id);
@@ -56,7 +57,7 @@ class LifecycleTracker {
   bool saw_prompts_ = false, saw_departures_ = false;
   std::unordered_map<std::int64_t, Life> live_;
   IdIntervals finished_;
-  std::vector<std::int64_t> seen_in_batch_;  // scratch: ids of the current batch
+  std::int64_t record_ = 0;  // records seen
 };
 
 }  // namespace batchproof::traces

@@ -48,11 +48,6 @@ Masks masks_of(const std::vector<core::PolicyStmt>& body) {
 
 }  // namespace
 
-Limit Limit::or_logged(std::optional<std::int64_t> logged) const {
-  if (known || !logged) return *this;
-  return Limit{true, logged, "the log"};
-}
-
 bool policy_can_mix(const core::Policy& policy) {
   return masks_of(policy.body).count(kDecode | kPrefill) > 0;
 }

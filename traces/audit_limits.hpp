@@ -25,7 +25,14 @@ struct Limit {
     return Limit{true, value, std::move(source)};
   }
   // The limit in force at a record: this one if known, else what the record itself logs.
-  Limit or_logged(std::optional<std::int64_t> logged) const;
+  struct InForce {
+    bool known = false;
+    std::optional<std::int64_t> value;
+  };
+  InForce or_logged(std::optional<std::int64_t> logged) const {
+    if (known || !logged) return {known, value};
+    return {true, logged};
+  }
 };
 
 struct AuditLimits {

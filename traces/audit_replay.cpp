@@ -69,14 +69,13 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
   const core::Batch batch = batch_from_trace(record);
   const std::int64_t number = iteration_number(normalised, ordinal);
 
-  core::EngineState after;
   bool followed_policy = false;
   if (config_.from_spec) {
     predicted_ = state_;
     core::step(config_.engine, predicted_, outcome_);
     if (same_batch(outcome_.batch.items, batch.items)) {
       followed_policy = true;
-      after = std::move(predicted_);
+      std::swap(after_, predicted_);
     }
     if (in_window) {
       tally_.checked(CheckKind::PolicyDivergence);
@@ -93,11 +92,19 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
                                   "policy's batch: " + describe_items(outcome_.batch.items), describe_state(state_)}});
     }
   }
+  bool every_request_served = false;
   if (!followed_policy) {
-    after = state_;
-    ignored_items_ += apply_logged_iteration(config_.engine, after, record);
+    after_ = state_;  // copy-assigned: the buffers of the last iteration are reused
+    ignored_items_ += apply_logged_iteration(config_.engine, after_, record, scratch_);
+    every_request_served = scratch_.every_request_served;
   }
-  if (in_window) check_work(record, batch, after, normalised, file, number);
+  core::EngineState& after = after_;
+  if (in_window) {
+    // A batch that gave every request all it could take left no token out, whatever the
+    // limits: core::check_batch has nothing to find, and is not asked.
+    if (every_request_served) tally_.checked(CheckKind::WorkConservation);
+    else check_work(record, batch, after, normalised, file, number);
+  }
 
   if (record.requests) {  // a checkpoint: the log's own word on every request
     std::int64_t iteration = after.iteration;
@@ -122,7 +129,7 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
                                          record.waiting, record.running, waiting, running),
                              {describe_record(normalised)}});
   }
-  state_ = std::move(after);
+  std::swap(state_, after_);
 }
 
 void Replay::check_work(const core::TraceIteration& record, const core::Batch& batch, const core::EngineState& after,

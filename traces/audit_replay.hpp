@@ -17,6 +17,7 @@
 #include "core/trace_format.hpp"
 #include "traces/audit_tally.hpp"
 #include "traces/record.hpp"
+#include "traces/replay_state.hpp"
 
 namespace batchproof::traces {
 
@@ -56,6 +57,8 @@ class Replay {
   core::EngineState predicted_;  // reused: the policy's run from state_
   core::StepOutcome outcome_;
   core::EngineState after_with_departed_;  // reused: see check_work
+  core::EngineState after_;                // reused: the state after each iteration
+  ReplayScratch scratch_;
   std::int64_t ignored_items_ = 0;
   bool counts_mismatch_reported_ = false;
 };

@@ -1,7 +1,6 @@
 #include "traces/replay_state.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "core/step.hpp"
 
@@ -92,27 +91,44 @@ core::Batch batch_from_trace(const core::TraceIteration& record) {
 }
 
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& s,
-                                    const core::TraceIteration& record) {
+                                    const core::TraceIteration& record, ReplayScratch& scratch) {
   const std::int64_t block = std::max<std::int64_t>(1, engine.block_size);
   const bool vidur = engine.accounting == core::Accounting::Vidur;
-  std::unordered_map<std::int64_t, core::EngineState::Ref> where;
-  where.reserve(s.running.size() + s.waiting.size());
-  for (std::size_t i = 0; i < s.running.size(); ++i) where[s.running[i].id] = {false, i};
-  for (std::size_t i = 0; i < s.waiting.size(); ++i) where[s.waiting[i].id] = {true, i};
+  auto& where = scratch.where;
+  where.clear();
+  std::int64_t with_work = 0;  // requests that could take a token
+  auto count_work = [&](const core::Request& r) { with_work += r.remaining_prompt() > 0 || r.decoded < r.output; };
+  for (std::size_t i = 0; i < s.running.size(); ++i) {
+    where.push_back({s.running[i].id, {false, i}});
+    count_work(s.running[i]);
+  }
+  for (std::size_t i = 0; i < s.waiting.size(); ++i) {
+    where.push_back({s.waiting[i].id, {true, i}});
+    count_work(s.waiting[i]);
+  }
+  std::sort(where.begin(), where.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto find = [&](std::int64_t id) -> const core::EngineState::Ref* {
+    auto it = std::lower_bound(where.begin(), where.end(), id, [](const auto& e, std::int64_t v) { return e.first < v; });
+    return it != where.end() && it->first == id ? &it->second : nullptr;
+  };
   auto at = [&](core::EngineState::Ref ref) -> core::Request& {
     return ref.waiting ? s.waiting[ref.index] : s.running[ref.index];
   };
 
-  std::int64_t ignored = 0;
+  std::int64_t ignored = 0, served = 0;
   bool any_admitted = false;
   for (const auto& item : record.items) {
-    auto it = where.find(item.id);
-    if (it == where.end()) {
+    const core::EngineState::Ref* ref = find(item.id);
+    if (!ref) {
       ++ignored;
       continue;
     }
-    core::Request& r = at(it->second);
-    if (it->second.waiting && r.admitted_seq < 0) {
+    core::Request& r = at(*ref);
+    // Everything this request could take: its whole remaining prompt, or its next decode token
+    // (a second item of one request counts for nothing: `slot` marks the first, as in the step).
+    if (r.slot < 0) served += r.prompt_done() ? (item.decode && r.decoded < r.output) : item.prefill == r.remaining_prompt();
+    r.slot = 0;
+    if (ref->waiting && r.admitted_seq < 0) {
       r.admitted_seq = s.next_admission++;
       r.kv_held = rounded(reservation(engine, r), block);
       any_admitted = true;
@@ -124,28 +140,36 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     r.kv_held = std::max(r.kv_held, rounded(r.prefilled + r.decoded, block));
   }
 
+  for (const auto& item : record.items)
+    if (const core::EngineState::Ref* ref = find(item.id)) at(*ref).slot = -1;
+
   // Preempted requests restart at the front of the queue, the last preempted first.
-  std::vector<core::Request> preempted;
+  auto& preempted = scratch.preempted;
+  preempted.clear();
   for (std::int64_t id : record.preempted) {
-    auto it = where.find(id);
-    if (it == where.end() || it->second.waiting) continue;
-    core::Request r = at(it->second);
+    const core::EngineState::Ref* ref = find(id);
+    if (!ref || ref->waiting) continue;
+    core::Request r = at(*ref);
     restart(r);
     preempted.push_back(std::move(r));
-    at(it->second).evicted = true;  // marked for removal from the running set below
+    at(*ref).evicted = true;  // marked for removal from the running set below
   }
-  std::vector<std::int64_t> departed(record.departures.begin(), record.departures.end());
+  scratch.every_request_served = served == with_work && ignored == 0;
+  auto& departed = scratch.departed;
+  departed.assign(record.departures.begin(), record.departures.end());
   std::sort(departed.begin(), departed.end());
   auto leaves = [&](const core::Request& r) {
-    return r.finished() || std::binary_search(departed.begin(), departed.end(), r.id);
+    return r.finished() || (!departed.empty() && std::binary_search(departed.begin(), departed.end(), r.id));
   };
 
-  std::vector<core::Request> running;
-  running.reserve(s.running.size());
+  auto& running = scratch.running;
+  running.clear();
   for (auto& r : s.running)
     if (!r.evicted && !leaves(r)) running.push_back(std::move(r));
-  std::deque<core::Request> waiting;
-  std::vector<core::Request> admitted;
+  auto& waiting = scratch.waiting;
+  waiting.clear();
+  auto& admitted = scratch.admitted;
+  admitted.clear();
   for (auto& r : s.waiting) {
     if (leaves(r)) continue;
     if (r.admitted_seq >= 0) admitted.push_back(std::move(r));
@@ -154,12 +178,16 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
   if (any_admitted) {
     // Admitted requests join the running set in id (arrival) order, as core::step puts them.
     std::sort(admitted.begin(), admitted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    std::vector<core::Request> merged;
-    merged.reserve(running.size() + admitted.size());
-    std::merge(std::make_move_iterator(running.begin()), std::make_move_iterator(running.end()),
-               std::make_move_iterator(admitted.begin()), std::make_move_iterator(admitted.end()),
-               std::back_inserter(merged), [](const auto& a, const auto& b) { return a.id < b.id; });
-    running.swap(merged);
+    if (running.empty() || admitted.front().id > running.back().id) {
+      for (auto& r : admitted) running.push_back(std::move(r));
+    } else {
+      std::vector<core::Request> merged;
+      merged.reserve(running.size() + admitted.size());
+      std::merge(std::make_move_iterator(running.begin()), std::make_move_iterator(running.end()),
+                 std::make_move_iterator(admitted.begin()), std::make_move_iterator(admitted.end()),
+                 std::back_inserter(merged), [](const auto& a, const auto& b) { return a.id < b.id; });
+      running.swap(merged);
+    }
   }
   for (auto& r : preempted) {
     r.evicted = false;

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/engine.hpp"
@@ -32,7 +34,17 @@ core::Batch batch_from_trace(const core::TraceIteration& record);
 // of the queue), its departures, and the KV in use it logs (a negative kv_used: the log does
 // not say, and the requests' holdings are summed). Items for requests the state does
 // not hold are ignored (the lifecycle check reports them). Returns how many items were ignored.
+// `scratch` is work space kept between calls, so that a replay allocates nothing once warm.
+struct ReplayScratch {
+  std::vector<std::pair<std::int64_t, core::EngineState::Ref>> where;  // by id, sorted
+  // Set by apply_logged_iteration: the batch gave every request present all it could take
+  // (its whole remaining prompt, or its next decode token), so no token was left out at all.
+  bool every_request_served = false;
+  std::vector<core::Request> running, admitted, preempted;
+  std::deque<core::Request> waiting;
+  std::vector<std::int64_t> departed;
+};
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& state,
-                                    const core::TraceIteration& record);
+                                    const core::TraceIteration& record, ReplayScratch& scratch);
 
 }  // namespace batchproof::traces
