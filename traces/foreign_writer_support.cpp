@@ -69,14 +69,15 @@ RequestBook::Step RequestBook::apply(const core::TraceIteration& it) {
     pending_ -= entry->second.prompt_left;
     live_.erase(entry);
   }
-  // A restart by recompute makes every token processed so far the new prompt (core/step.cpp,
-  // restart()), and the request waits to be admitted again.
+  // A restart by recompute processes again every token processed so far, before the prompt
+  // tokens not reached yet, as vLLM and SGLang recompute; the request waits to be admitted
+  // again.
   for (std::int64_t id : it.preempted) {
     auto entry = live_.find(id);
     if (entry == live_.end()) continue;
     Entry& e = entry->second;
-    pending_ += e.processed - e.prompt_left;
-    e.prompt_left = e.processed;
+    pending_ += e.processed;
+    e.prompt_left += e.processed;
     e.processed = 0;
     e.started = false;
   }

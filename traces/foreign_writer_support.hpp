@@ -34,7 +34,7 @@ class RequestBook {
   struct Entry {
     double arrival_s = 0;
     std::int64_t prompt_left = 0;  // prompt tokens still to process
-    std::int64_t processed = 0;    // prompt and output tokens processed (what a restart recomputes)
+    std::int64_t processed = 0;    // prompt and output tokens processed since it (re)joined the queue
     bool started = false;          // has had prompt tokens in a batch since it (re)joined the queue
   };
   std::unordered_map<std::int64_t, Entry> live_;
