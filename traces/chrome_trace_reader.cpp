@@ -16,6 +16,8 @@
 // 0). Vidur does not say which tokens are prompt: a request's first batch and any batch giving
 // it more than one token are prompt work, a later single token a decode (a last prompt chunk
 // of exactly one token is taken for a decode).
+#include <array>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -59,6 +61,11 @@ class SeenRequests {
   std::vector<bool> dense_;
   std::unordered_set<std::int64_t> sparse_;
 };
+
+enum EventKey : std::size_t { kPh, kTs, kDur, kPid, kTid, kArgs };
+constexpr std::array<std::string_view, 6> kEventKeys{"ph", "ts", "dur", "pid", "tid", "args"};
+enum ArgsKey : std::size_t { kRequestIds, kNumTokens, kPromptChunkLens, kBatchId };
+constexpr std::array<std::string_view, 4> kArgsKeys{"request_ids", "num_tokens", "prompt_chunk_lens", "batch_id"};
 
 class ChromeTraceReader final : public RecordReader {
  public:
@@ -155,6 +162,23 @@ class ChromeTraceReader final : public RecordReader {
     return json::whole(v, out) == core::WholeNumber::Ok;
   }
 
+  // "replica <pid>" (the last one kept: events of a replica come in runs).
+  bool stream_name(element pid, std::string& out) {
+    std::string_view name;
+    std::int64_t replica = 0;
+    if (!pid.get_string().get(name)) {
+      out = fmt::format("replica {}", core::printable(name));
+      return true;
+    }
+    if (json::whole(pid, replica) != core::WholeNumber::Ok) return false;
+    if (!last_replica_ || *last_replica_ != replica) {
+      last_replica_ = replica;
+      last_stream_ = fmt::format("replica {}", replica);
+    }
+    out = last_stream_;
+    return true;
+  }
+
   Outcome read(Iteration& r) {
     if (!json_.problem.empty()) return bad(0, json_.problem);
     if (json_.too_long) return bad(0, fmt::format("event longer than {}, skipped", size_text(input_->max_line())));
@@ -164,17 +188,18 @@ class ChromeTraceReader final : public RecordReader {
       return bad(0, fmt::format("malformed JSON: {}", simdjson::error_message(err)));
     }
     if (root.type() != element_type::OBJECT) return bad(0, fmt::format("expected a JSON object, found {}", json::shown(root)));
-    object event = root.get_object().value_unsafe();
-    element ph, ts, dur, pid, tid, args;
-    if (event["ph"].get(ph)) {
+    json::Members<kEventKeys.size()> e;
+    json::collect(root, kEventKeys, e);
+    if (!e.seen[kPh]) {
       if (first_) return bad(0, "the first event has no \"ph\" (a chrome trace event has \"ph\", \"ts\", \"pid\", \"tid\")");
       return bad(0, "missing field \"ph\"");
     }
     std::string_view phase;
-    if (ph.get_string().get(phase)) return bad_value("", "ph", 0, "a string", ph);
+    if (e.value[kPh].get_string().get(phase)) return bad_value("", "ph", 0, "a string", e.value[kPh]);
     if (phase != "X") return Outcome::Skip;  // metadata, instants, counters: not batches
     // The stage: 0 stands for the batch; later stages and the scheduler's events are skipped.
-    if (!event["tid"].get(tid)) {
+    if (e.seen[kTid]) {
+      const element tid = e.value[kTid];
       std::int64_t stage = 0;
       std::string_view name;
       if (!tid.get_string().get(name)) {
@@ -192,33 +217,26 @@ class ChromeTraceReader final : public RecordReader {
       }
     }
     double start_us = 0, duration_us = 0;
-    if (event["ts"].get(ts)) return bad(0, "missing field \"ts\"");
-    if (!json::finite(ts, start_us)) return bad_value("", "ts", 0, "a time in µs", ts);
-    if (event["dur"].get(dur)) return bad(0, "missing field \"dur\"");
-    if (!json::finite(dur, duration_us) || duration_us < 0) return bad_value("", "dur", 0, "a non-negative duration in µs", dur);
-    if (!event["pid"].get(pid)) {
-      std::string_view name;
-      std::int64_t replica = 0;
-      if (!pid.get_string().get(name))
-        r.stream = fmt::format("replica {}", core::printable(name));
-      else if (json::whole(pid, replica) == core::WholeNumber::Ok)
-        r.stream = fmt::format("replica {}", replica);
-      else
-        return bad_value("", "pid", 0, "a replica id", pid);
-    }
-    if (event["args"].get(args)) return bad(0, "missing field \"args\"");
-    object a;
-    if (args.get_object().get(a)) return bad_value("", "args", 0, "an object", args);
+    if (!e.seen[kTs]) return bad(0, "missing field \"ts\"");
+    if (!json::finite(e.value[kTs], start_us)) return bad_value("", "ts", 0, "a time in µs", e.value[kTs]);
+    if (!e.seen[kDur]) return bad(0, "missing field \"dur\"");
+    if (!json::finite(e.value[kDur], duration_us) || duration_us < 0)
+      return bad_value("", "dur", 0, "a non-negative duration in µs", e.value[kDur]);
+    if (e.seen[kPid] && !stream_name(e.value[kPid], r.stream)) return bad_value("", "pid", 0, "a replica id", e.value[kPid]);
+    if (!e.seen[kArgs]) return bad(0, "missing field \"args\"");
+    json::Members<kArgsKeys.size()> a;
+    if (!json::collect(e.value[kArgs], kArgsKeys, a)) return bad_value("", "args", 0, "an object", e.value[kArgs]);
     const std::size_t at_args = json::member_offset(json_.text, "args");
-    element ids_value, per_request;
-    if (a["request_ids"].get(ids_value)) return bad(at_args, "args: missing field \"request_ids\"");
+    if (!a.seen[kRequestIds]) return bad(at_args, "args: missing field \"request_ids\"");
     array ids;
-    if (ids_value.get_array().get(ids)) return bad_value("args.", "request_ids", at_args, "an array", ids_value);
-    const bool sarathi = !a["prompt_chunk_lens"].get(per_request);
-    if (!sarathi && a["num_tokens"].get(per_request))
+    if (a.value[kRequestIds].get_array().get(ids))
+      return bad_value("args.", "request_ids", at_args, "an array", a.value[kRequestIds]);
+    const bool sarathi = a.seen[kPromptChunkLens];
+    if (!sarathi && !a.seen[kNumTokens])
       return bad(at_args, format() == Format::SarathiChrome ? "args: missing field \"prompt_chunk_lens\""
                                                              : "args: missing field \"num_tokens\"");
     const std::string_view per_key = sarathi ? "prompt_chunk_lens" : "num_tokens";
+    const element per_request = a.value[sarathi ? kPromptChunkLens : kNumTokens];
     array counts;
     if (per_request.get_array().get(counts)) return bad_value("args.", per_key, at_args, "an array", per_request);
     if (counts.size() != ids.size())
@@ -228,14 +246,15 @@ class ChromeTraceReader final : public RecordReader {
     r.line = json_.line;
     r.start_s = start_us / 1e6;
     r.duration_s = duration_us / 1e6;
-    element batch_id;
-    if (!a["batch_id"].get(batch_id)) {
+    if (a.seen[kBatchId]) {
+      const element batch_id = a.value[kBatchId];
       std::int64_t index = 0;
       if (json::whole(batch_id, index) != core::WholeNumber::Ok || index < 0)
         return bad_value("args.", "batch_id", at_args, "a non-negative whole number", batch_id);
       r.index = index;
     }
     r.has_items = true;
+    r.items.resize(ids.size());
     std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
     auto count_it = counts.begin();
     std::size_t k = 0;
@@ -251,7 +270,7 @@ class ChromeTraceReader final : public RecordReader {
         return bad(json::member_offset(json_.text, per_key, at_args),
                    fmt::format("args.{}[{}]: expected a non-negative whole number, found {}", per_key, k,
                                json::shown(n_value)));
-      RequestItem item;
+      RequestItem& item = r.items[k];
       item.id = id;
       if (sarathi) {
         item.prefill = n;
@@ -264,7 +283,6 @@ class ChromeTraceReader final : public RecordReader {
       prefill_requests += item.prefill > 0 ? 1 : 0;
       prefill_tokens += item.prefill;
       decodes += item.decode ? 1 : 0;
-      r.items.push_back(item);
       ++k;
     }
     r.prefill_requests = prefill_requests;
@@ -314,6 +332,8 @@ class ChromeTraceReader final : public RecordReader {
   simdjson::dom::parser parser_;
   JsonRecord json_;
   SeenRequests seen_;
+  std::optional<std::int64_t> last_replica_;
+  std::string last_stream_;
   std::int64_t later_stages_ = 0;
   std::int64_t scheduler_events_ = 0;
   std::int64_t batches_ = 0;

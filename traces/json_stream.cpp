@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -37,7 +42,123 @@ std::string shown_char(char c) {
   return fmt::format("'{}'", core::printable(std::string_view(&c, 1)));
 }
 
+// Where the special bytes of 64 input bytes are, one bit a byte (bit i: byte i).
+struct Masks {
+  std::uint64_t quote = 0, backslash = 0, open = 0, close = 0, newline = 0;
+};
+
+#if defined(__SSE2__)
+inline std::uint64_t bits16(__m128i v, char c) {
+  return static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+Masks masks_of(const char* p) {
+  Masks m;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const int shift = 16 * k;
+    m.quote |= bits16(v, '"') << shift;
+    m.backslash |= bits16(v, '\\') << shift;
+    m.open |= (bits16(v, '{') | bits16(v, '[')) << shift;
+    m.close |= (bits16(v, '}') | bits16(v, ']')) << shift;
+    m.newline |= bits16(v, '\n') << shift;
+  }
+  return m;
+}
+#else
+Masks masks_of(const char* p) {
+  Masks m;
+  for (int i = 0; i < 64; ++i) {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    switch (p[i]) {
+      case '"': m.quote |= bit; break;
+      case '\\': m.backslash |= bit; break;
+      case '{':
+      case '[': m.open |= bit; break;
+      case '}':
+      case ']': m.close |= bit; break;
+      case '\n': m.newline |= bit; break;
+      default: break;
+    }
+  }
+  return m;
+}
+#endif
+
+// Bit i set: the byte i is escaped by a backslash (simdjson's branchless method: the odd
+// runs of backslashes escape the byte after them). `escaped_in` is 1 when the first byte is
+// escaped by the last of the previous 64; `escaped_out` says the same of the byte after these.
+std::uint64_t escaped_bytes(std::uint64_t backslash, std::uint64_t escaped_in, std::uint64_t& escaped_out) {
+  backslash &= ~escaped_in;
+  const std::uint64_t follows_escape = backslash << 1 | escaped_in;
+  constexpr std::uint64_t kEvenBits = 0x5555555555555555ULL;
+  const std::uint64_t odd_sequence_starts = backslash & ~kEvenBits & ~follows_escape;
+  std::uint64_t sequences_starting_on_even_bits = 0;
+  escaped_out = __builtin_add_overflow(odd_sequence_starts, backslash, &sequences_starting_on_even_bits) ? 1 : 0;
+  const std::uint64_t invert_mask = sequences_starting_on_even_bits << 1;
+  return (kEvenBits ^ invert_mask) & follows_escape;
+}
+
+// Bit i set: an odd number of the bits 0..i are set (byte i is inside a string, or its
+// opening quote).
+std::uint64_t prefix_xor(std::uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
 }  // namespace
+
+// Scans a nested value (an object or an array) 64 bytes at a time: the quotes that are not
+// escaped give the strings (a prefix XOR), and the brackets outside them the depth. Returns
+// the offset just past the value's end in `text`, or npos when `text` ends first (the state
+// carries on into the next block).
+std::size_t JsonRecordStream::scan_nested(std::string_view text, std::size_t from, NestState& s) {
+  const char* b = text.data();
+  std::size_t pos = from;
+  char tail[64];
+  while (pos < text.size()) {
+    const std::size_t n = std::min<std::size_t>(64, text.size() - pos);
+    const char* p = b + pos;
+    if (n < 64) {  // the last bytes: through a copy, so as never to read past the block
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, p, n);
+      p = tail;
+    }
+    Masks m = masks_of(p);
+    const std::uint64_t valid = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    std::uint64_t escaped_out = 0;
+    const std::uint64_t escaped = m.backslash ? escaped_bytes(m.backslash & valid, s.escaped, escaped_out) : s.escaped;
+    const std::uint64_t in_string = prefix_xor(m.quote & ~escaped & valid) ^ s.in_string;
+    std::uint64_t brackets = (m.open | m.close) & ~in_string & valid;
+    while (brackets != 0) {
+      const int bit = __builtin_ctzll(brackets);
+      const std::uint64_t mask = std::uint64_t{1} << bit;
+      if (m.open & mask) {
+        ++s.depth;
+      } else if (--s.depth == 0) {
+        count_lines(m.newline & (mask - 1), pos);
+        return pos + static_cast<std::size_t>(bit) + 1;
+      }
+      brackets &= brackets - 1;
+    }
+    count_lines(m.newline & valid, pos);
+    // What the next 64 bytes start with: inside a string or not, escaped or not.
+    s.in_string = (in_string >> (n - 1)) & 1 ? ~std::uint64_t{0} : 0;
+    s.escaped = n == 64 ? escaped_out : (escaped >> n) & 1;
+    pos += n;
+  }
+  return std::string_view::npos;
+}
+
+void JsonRecordStream::count_lines(std::uint64_t newlines, std::size_t pos) {
+  if (newlines == 0) return;
+  line_ += __builtin_popcountll(newlines);
+  line_start_ = base_ + static_cast<std::int64_t>(pos) + (63 - __builtin_clzll(newlines)) + 1;
+}
 
 TextPosition position_in(const JsonRecord& record, std::size_t offset) {
   offset = std::min(offset, record.text.size());
@@ -230,6 +351,22 @@ void JsonRecordStream::keep_bytes(JsonRecord& record, const char* from, const ch
   copied_ += n;
 }
 
+// The value ends at `stop` of the current block: its text in place, or the copy it was
+// gathered in when it spans blocks.
+void JsonRecordStream::finish_value(JsonRecord& record, std::size_t start, std::size_t stop, bool spans, bool keep) {
+  if (!spans) {
+    record.text = block_.substr(start, stop - start);
+    if (record.text.size() > max_record_) {
+      record.too_long = true;
+      record.text = record.text.substr(0, kShownBytes);
+    }
+  } else {
+    keep_bytes(record, block_.data() + start, block_.data() + stop, keep);
+    record.text = std::string_view(copy_.data(), std::min(copied_, record.too_long ? kShownBytes : copied_));
+  }
+  pos_ = stop;
+}
+
 void JsonRecordStream::scan_value(JsonRecord& record, bool keep) {
   copied_ = 0;
   bool spans = false;  // the value started in an earlier block
@@ -244,6 +381,25 @@ void JsonRecordStream::scan_value(JsonRecord& record, bool keep) {
     return;
   }
   std::size_t start = pos_;
+  if (first == '{' || first == '[') {
+    NestState state;
+    for (;;) {
+      const std::size_t stop = scan_nested(block_, pos_, state);
+      if (stop != std::string_view::npos) {
+        finish_value(record, start, stop, spans, keep);
+        return;
+      }
+      keep_bytes(record, block_.data() + start, block_.data() + block_.size(), keep);
+      spans = true;
+      pos_ = block_.size();
+      if (!more()) {
+        record.cut = true;
+        record.text = std::string_view(copy_.data(), std::min(copied_, record.too_long ? kShownBytes : copied_));
+        return;
+      }
+      start = 0;
+    }
+  }
   for (;;) {
     const char* b = block_.data();
     const char* p = b + pos_;
@@ -291,17 +447,7 @@ void JsonRecordStream::scan_value(JsonRecord& record, bool keep) {
     }
     const auto stop = static_cast<std::size_t>(p - b);
     if (done) {
-      if (!spans) {
-        record.text = block_.substr(start, stop - start);
-        if (record.text.size() > max_record_) {
-          record.too_long = true;
-          record.text = record.text.substr(0, kShownBytes);
-        }
-      } else {
-        keep_bytes(record, b + start, p, keep);
-        record.text = std::string_view(copy_.data(), std::min(copied_, record.too_long ? kShownBytes : copied_));
-      }
-      pos_ = stop;
+      finish_value(record, start, stop, spans, keep);
       return;
     }
     keep_bytes(record, b + start, end, keep);

@@ -69,6 +69,14 @@ class JsonRecordStream {
   bool read_key(std::string& key);
   // Scans one JSON value from the cursor; keeps its bytes when `keep`.
   void scan_value(JsonRecord& record, bool keep);
+  struct NestState {
+    int depth = 0;
+    std::uint64_t in_string = 0;  // all ones: the next byte is inside a string
+    std::uint64_t escaped = 0;    // 1: the next byte is escaped
+  };
+  std::size_t scan_nested(std::string_view text, std::size_t from, NestState& state);
+  void count_lines(std::uint64_t newlines, std::size_t pos);
+  void finish_value(JsonRecord& record, std::size_t start, std::size_t stop, bool spans, bool keep);
   void keep_bytes(JsonRecord& record, const char* from, const char* to, bool keep);
 
   Input& input_;

@@ -325,6 +325,48 @@ TEST_CASE("batchproof reader: malformed lines get core's verdicts and messages",
   CHECK(records[2].arrivals[0].id == 8);
 }
 
+TEST_CASE("batchproof reader: lines in the writer's own form, and near misses, as core reads them", "[batchproof]") {
+  const std::string start = R"({"type":"iteration","index":)";
+  const std::string rest = R"(,"waiting":0,"running":1,"kv_used":16,"items":[{"id":7,"prefill":3},{"id":8,"decode":1}]})";
+  const std::vector<std::string> lines = {
+      start + R"(0,"start_s":0,"end_s":0.5,"tokens":4)" + rest,          // canonical
+      start + R"(1,"start_s":0.5,"end_s":1e-05)" + rest,                 // canonical, no tokens, an exponent
+      start + R"(2,"start_s":1E+2,"end_s":-0.0,"tokens":4)" + rest,      // canonical numbers, unusual
+      start + R"(-3,"start_s":1,"end_s":2)" + rest,                      // negative index
+      start + R"(04,"start_s":1,"end_s":2)" + rest,                      // leading zero: not JSON
+      start + R"(5.0,"start_s":1,"end_s":2)" + rest,                     // 5.0: whole, by core's rules
+      start + R"(99999999999999999999,"start_s":1,"end_s":2)" + rest,    // past 64 bits
+      start + R"(7,"start_s":1.,"end_s":2)" + rest,                      // "1.": not JSON
+      start + R"(8,"start_s":1,"end_s":1e400)" + rest,                   // not finite
+      start + R"(9,"start_s":1,"end_s":2,"tokens":0,"waiting":0,"running":1,"kv_used":16,"items":[{"id":1,"decode":0}],"departures":[1]})",
+      start + R"(10,"start_s":1,"end_s":2,"tokens":4,"waiting":0,"running":1,"kv_used":16,"items":[{"id":1,"decode":2}]})",
+      start + R"(11,"start_s":1,"end_s":2,"tokens":0,"waiting":0,"running":1,"kv_used":16,"items":[],"departures":[1,2],"preempted":[3]})",
+      start + R"(12,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[]} )",  // a blank after
+      start + R"(13,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"items":[{"id":4,"decode":1}]})",
+  };
+  std::string text = kHeader + "\n";
+  for (const auto& l : lines) text.append(l).append("\n");
+  TempDir dir;
+  const std::string path = dir.write("near.jsonl", text);
+  const CoreRead expected = read_with_core(path);
+  auto reader = make_batchproof_reader(open_input(path));
+  const auto records = read_all(*reader);
+  CHECK(rendered_all(reader->diagnostics()) == expected.diagnostics);
+  CHECK(reader->malformed_count() == 6);
+  REQUIRE(records.size() == expected.iterations.size());
+  REQUIRE(records.size() == 8);
+  for (std::size_t i = 0; i < records.size(); ++i) check_same(records[i], expected.iterations[i], {});
+  CHECK(records[1].duration_s == 1e-05 - 0.5);
+  CHECK(records[2].start_s == 100.0);
+  CHECK(records[3].index == 5);  // 5.0
+  CHECK(records[4].index == 9);
+  CHECK(records[4].departures == std::vector<std::int64_t>{1});
+  CHECK(records[5].preempted == 1);
+  CHECK(records[6].index == 12);
+  REQUIRE(records[7].items.size() == 1);  // of repeated keys the last counts, as in core
+  CHECK(records[7].items[0].id == 4);
+}
+
 TEST_CASE("batchproof reader: past ten malformed lines, a summary", "[batchproof]") {
   std::string text = kHeader + "\n";
   for (int i = 0; i < 25; ++i) text += "{\"type\":\"iteration\"}\n";

@@ -255,3 +255,25 @@ TEST_CASE("chrome: a long generated trace on one line", "[chrome]") {
     REQUIRE(r.decode_tokens == 1);   // request i - 1, seen in batch i - 1
   }
 }
+
+TEST_CASE("chrome: strings with escapes, quotes and brackets at every offset split right", "[chrome]") {
+  // Names that put an escaped quote, a run of backslashes and brackets at every position of
+  // the scanner's 64-byte steps, in one line and across the input's blocks.
+  std::string text = "[";
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) text += ", ";
+    std::string name(static_cast<std::size_t>(i % 131), 'n');
+    name += i % 2 ? R"(\"]}[{\\)" : R"(\\\"x\\)";
+    text.append(R"({"name": ")")
+        .append(name)
+        .append(R"(", "ph": "X", "ts": 0, "dur": 1, "pid": 0, "tid": 0, "args": {"batch_id": )")
+        .append(std::to_string(i))
+        .append(R"(, "request_ids": [1], "num_tokens": [1]}})");
+  }
+  text += "]";
+  const auto out = read_vidur(text);
+  CHECK(out.reader->diagnostics().all().empty());
+  REQUIRE(out.records.size() == static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) REQUIRE(out.records[static_cast<std::size_t>(i)].index == i);
+}
