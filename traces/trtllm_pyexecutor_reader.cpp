@@ -22,6 +22,8 @@
 // logged: it counted CUDA-graph padding in 2025); decode requests = num_scheduled_requests −
 // num_ctx_requests − num_dummy; cached tokens = cached_kv_tokens; kv usage = kv_cache_util;
 // running = num_active. No waiting queue is logged.
+#include <array>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -37,7 +39,14 @@ namespace {
 
 using text::Span;
 
-bool is_name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+// Letters, digits and '_', by table: the scan of field names is the line's hot loop.
+constexpr auto kNameChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  return t;
+}();
+bool is_name_char(char c) { return kNameChars[static_cast<unsigned char>(c)]; }
 
 // The fields read (by length first: the line's hot path); the rest are skipped.
 enum class Key { Other, Iter, GlobalRank, Scheduled, Active, Dummy, HostStep, Elapsed, Timestamp, KvUtil, States };
@@ -93,7 +102,16 @@ class PyExecutorReader final : public TextLogReader {
         ++value_end;
       } else {
         value_end = value_at;
-        while (value_end < n && !(line[value_end] == ',' && value_end + 1 < n && line[value_end + 1] == ' ')) ++value_end;
+        for (;;) {
+          const void* comma = std::memchr(line.data() + value_end, ',', n - value_end);
+          if (!comma) {
+            value_end = n;
+            break;
+          }
+          value_end = static_cast<std::size_t>(static_cast<const char*>(comma) - line.data());
+          if (value_end + 1 < n && line[value_end + 1] == ' ') break;
+          ++value_end;
+        }
       }
       const Span value{line.substr(value_at, value_end - value_at), value_at};
       if (!field(classify(key), key, value, f, record)) return Parsed::Skip;
