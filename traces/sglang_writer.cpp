@@ -16,7 +16,9 @@
 // into prefill batches, as SGLang's --enable-mixed-chunk does, so the server args say so):
 // #new-seq = requests with prompt tokens, #new-token = those tokens, #cached-token = 0 (no
 // prefix cache), token usage = kv_used / capacity (2 decimals; 0 when memory is not modelled),
-// #running-req = running after the iteration, #queue-req = waiting after, #pending-token = prompt
+// #running-req = the requests running beside the batch (running after the iteration, less the
+// batch's prompt requests still running: SGLang logs its running batch before the prefill batch
+// joins it), #queue-req = waiting after, #pending-token = prompt
 // tokens of the requests present still to process, input throughput = prompt tokens over the
 // time since the previous Prefill line.
 // Decode-only iterations are counted, and every decode_log_interval-th is a Decode line:
@@ -28,6 +30,7 @@
 #include <iterator>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -92,7 +95,7 @@ class SglangWriter final : public ForeignTraceWriter {
       append(o, ", #cached-token: 0, token usage: ");
       usage(o, it.kv_used);
       append(o, ", #running-req: ");
-      append_int(o, it.running);
+      append_int(o, running_beside(it));
       append(o, ", #queue-req: ");
       append_int(o, it.waiting);
       append(o, ", #pending-token: ");
@@ -137,6 +140,21 @@ class SglangWriter final : public ForeignTraceWriter {
     const LogTime lt = log_time(options_.clock_origin_s + t);
     fmt::format_to(std::back_inserter(o), "[{:04}-{:02}-{:02} {:02}:{:02}:{:02}{}] ", lt.year, lt.month, lt.day,
                    lt.hour, lt.minute, lt.second, rank ? " TP0" : "");
+  }
+
+  // SGLang's #running-req on a Prefill line: its running batch, which the prefill batch joins
+  // after the line is logged. So the running requests after the iteration, less the batch's
+  // prompt requests still running then.
+  static std::int64_t running_beside(const core::TraceIteration& it) {
+    std::int64_t joining = 0;
+    for (const auto& item : it.items) {
+      if (item.prefill == 0) continue;
+      const auto gone = [&](const std::vector<std::int64_t>& ids) {
+        return std::find(ids.begin(), ids.end(), item.id) != ids.end();
+      };
+      if (!gone(it.departures) && !gone(it.preempted)) ++joining;
+    }
+    return std::max<std::int64_t>(0, it.running - joining);
   }
 
   void usage(std::string& o, std::int64_t kv_used) const {
