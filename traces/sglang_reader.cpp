@@ -32,7 +32,10 @@
 //   next record (0 there when nothing was retracted since the previous one); retractions after
 //   the last record make a record of their own with steps = 0.
 // - kv_total_tokens = max_total_num_tokens and budget_requests = max_running_requests from the
-//   start-up line, once seen.
+//   start-up lines, once seen. budget_tokens = chunked_prefill_size on Prefill lines when the
+//   server args say enable_mixed_chunk=False: the chunk caps a prefill batch's new tokens, and
+//   the record's tokens are then all of the batch's (with mixed chunks, decodes share the chunk
+//   and are not logged, so the record's tokens cannot be held against it).
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -210,6 +213,7 @@ class SglangReader final : public TextLogReader {
       if (mixed_chunk_ && !*mixed_chunk_) {
         record.decode_requests = 0;
         record.decode_tokens = 0;
+        record.budget_tokens = chunked_prefill_;
       }
     }
     record.kv_total_tokens = kv_total_;
@@ -398,6 +402,7 @@ class SglangReader final : public TextLogReader {
     if (line.find('=') == std::string_view::npos) return;
     if (auto v = number_after(line, "max_total_num_tokens=")) kv_total_ = v;
     if (auto v = number_after(line, "max_running_requests=")) max_running_ = v;
+    if (auto v = number_after(line, "chunked_prefill_size=")) chunked_prefill_ = *v > 0 ? v : std::nullopt;
     if (auto v = number_after(line, "decode_log_interval="); v && *v > 0) decode_log_interval_ = *v;
     const std::size_t mixed = text::find(line, "enable_mixed_chunk=");
     if (mixed != std::string_view::npos) {
@@ -411,7 +416,7 @@ class SglangReader final : public TextLogReader {
   std::string last_prefix_, last_stream_;  // the last prefix read, and what it gave
   std::optional<double> last_start_;
   text::TimeOfDayClock clock_;
-  std::optional<std::int64_t> kv_total_, max_running_;
+  std::optional<std::int64_t> kv_total_, max_running_, chunked_prefill_;
   std::optional<bool> mixed_chunk_;
   std::int64_t decode_log_interval_ = 40;
 };

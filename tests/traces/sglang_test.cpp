@@ -30,6 +30,7 @@ TEST_CASE("sglang: the real lines of 2024-2026 read field by field", "[sglang]")
   for (const auto& r : records) {
     CHECK(r.kv_total_tokens == 392920);  // max_total_num_tokens of the start-up line
     CHECK(r.budget_requests == 4096);    // max_running_requests
+    CHECK_FALSE(r.budget_tokens);        // mixed chunks not ruled out: decodes may share the chunk
     CHECK_FALSE(r.has_items);
   }
 
@@ -129,6 +130,7 @@ TEST_CASE("sglang: forward counter, hybrid pools, PD and speculative fields, DP 
   CHECK(p0.decode_tokens == 0);
   CHECK(p0.kv_total_tokens == 200000);
   CHECK(p0.budget_requests == 256);
+  CHECK(p0.budget_tokens == 4096);  // chunked_prefill_size, decodes known to be out of prefill batches
 
   const Iteration& p1 = records[1];
   CHECK(p1.stream == "DP1 TP1");
@@ -149,6 +151,7 @@ TEST_CASE("sglang: forward counter, hybrid pools, PD and speculative fields, DP 
   CHECK(d0.waiting == 1);
   CHECK(d0.steps == 20);  // decode_log_interval=20 in the server args
   CHECK(d0.preempted == 2);
+  CHECK_FALSE(d0.budget_tokens);  // the chunk does not cap decode batches
 
   const Iteration& d1 = records[3];
   CHECK(d1.stream == "DP1 TP1");
