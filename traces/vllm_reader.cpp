@@ -33,7 +33,10 @@
 //   logging twice), the snapshot is a record of its own with steps = 0 and no batch.
 // - Preemption warnings (V0; logged for every 50th preemption with the running total) set
 //   `preempted` of the stream's next record: the growth of the total since the previous warning.
-// - kv_total_tokens from the start-up line "GPU KV cache size: 2,042,016 tokens".
+// - kv_total_tokens from the start-up line "GPU KV cache size: 2,042,016 tokens"; on steps,
+//   budget_tokens = max_num_batched_tokens ("Chunked prefill is enabled with
+//   max_num_batched_tokens=N." or the non-default args) and budget_requests = max_num_seqs (the
+//   non-default args), when the log states them.
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -80,7 +83,7 @@ class VllmReader final : public TextLogReader {
     std::int64_t line = 0;
     std::int64_t steps = 1;
     std::optional<std::int64_t> index, prefill_requests, prefill_tokens, decode_requests, decode_tokens, running,
-        waiting, preempted, kv_total;
+        waiting, preempted, kv_total, budget_tokens, budget_requests;
     std::optional<double> start_s, duration_s, kv_usage;
   };
 
@@ -104,6 +107,7 @@ class VllmReader final : public TextLogReader {
     if (at != std::string_view::npos) return preemption(line, at);
     at = text::find(line, "GPU KV cache size: ");
     if (at != std::string_view::npos) kv_size(line.substr(at + 19));
+    else if (text::find(line, "max_num_") != std::string_view::npos) limits(line);
     return Parsed::Skip;
   }
 
@@ -144,6 +148,8 @@ class VllmReader final : public TextLogReader {
     r.preempted = step.preempted;
     r.kv_total_tokens = step.kv_total;
     r.kv_usage = step.kv_usage;
+    r.budget_tokens = step.budget_tokens;
+    r.budget_requests = step.budget_requests;
   }
 
   // "Iteration(" where a record's text starts: at the line's start or after a blank. Found by
@@ -216,6 +222,8 @@ class VllmReader final : public TextLogReader {
     if (!step.duration_s) return malformed(line.size(), "Iteration line without 'iteration elapsed time'");
     step.index = index;
     step.kv_total = kv_total_;
+    step.budget_tokens = budget_tokens_;
+    step.budget_requests = budget_requests_;
     Stream& s = prefix(line.substr(0, at), step);
     take_preempted(s, step);
     const bool release = s.has_held;
@@ -370,6 +378,23 @@ class VllmReader final : public TextLogReader {
     return Parsed::Skip;
   }
 
+  // The scheduler's limits, from "Chunked prefill is enabled with max_num_batched_tokens=8192."
+  // and "non-default args: {..., 'max_num_batched_tokens': 8192, 'max_num_seqs': 256, ...}".
+  void limits(std::string_view line) {
+    const auto read = [&](std::string_view key, std::optional<std::int64_t>& out) {
+      for (std::string_view form : {std::string_view("="), std::string_view("': ")}) {
+        std::size_t at = text::find(line, key);
+        if (at == std::string_view::npos || line.compare(at + key.size(), form.size(), form) != 0) continue;
+        at += key.size() + form.size();
+        std::int64_t v = 0;
+        if (text::read_digits(line, at, v) && v > 0) out = v;
+        return;
+      }
+    };
+    read("max_num_batched_tokens", budget_tokens_);
+    read("max_num_seqs", budget_requests_);
+  }
+
   // "2,042,016 tokens"
   void kv_size(std::string_view rest) {
     std::int64_t v = 0;
@@ -387,7 +412,7 @@ class VllmReader final : public TextLogReader {
   std::optional<double> last_start_;
   std::size_t last_stream_ = 0;
   text::MonthDayClock clock_;
-  std::optional<std::int64_t> kv_total_;
+  std::optional<std::int64_t> kv_total_, budget_tokens_, budget_requests_;
 };
 
 }  // namespace

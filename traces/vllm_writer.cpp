@@ -1,6 +1,11 @@
 // vLLM V1's log (TRACE-FORMATS.md §3.2-3.3) with --enable-logging-iteration-details, as the
 // stat logger writes it since 2026 (one API server, one engine):
 //
+//   (APIServer pid=4241) INFO 01-01 00:00:00 [utils.py:233] non-default args: {'model':
+//       'batchproof/tight', 'max_num_batched_tokens': 512, 'max_num_seqs': 64,
+//       'enable_logging_iteration_details': True}
+//   (APIServer pid=4241) INFO 01-01 00:00:00 [config.py:2394] Chunked prefill is enabled with
+//       max_num_batched_tokens=512.
 //   (EngineCore_DP0 pid=4242) INFO 01-01 00:00:00 [kv_cache_utils.py:1087] GPU KV cache size:
 //       49,152 tokens
 //   (APIServer pid=4241) INFO 01-01 00:00:03 [loggers.py:182] Engine 000: Iteration(12): 2 context
@@ -14,10 +19,12 @@
 // Every iteration is an Iteration line, logged at its end: context requests/tokens = requests
 // with prompt tokens and those tokens, generation requests = decode-only requests, generation
 // tokens = output tokens, elapsed time = end_s − start_s (2 decimals), GPU KV cache usage =
-// kv_used / capacity (1 decimal; left out when memory is not modelled, and so is the start-up
-// line). The first iteration that ends at or after each multiple of stats_interval_s is
-// followed by the periodic stats line: throughputs over the interval, Running / Waiting after
-// that iteration. Each departure is an HTTP access line.
+// kv_used / capacity (1 decimal; left out when memory is not modelled, and so is the KV
+// start-up line). The token budget and the batch cap, when the engine has them, are in the
+// start-up lines as vLLM's max_num_batched_tokens and max_num_seqs. The first iteration that
+// ends at or after each multiple of stats_interval_s is followed by the periodic stats line:
+// throughputs over the interval, Running / Waiting after that iteration. Each departure is an
+// HTTP access line.
 #include <cmath>
 #include <iterator>
 #include <ostream>
@@ -38,9 +45,31 @@ class VllmWriter final : public ForeignTraceWriter {
 
   void header(const core::TraceHeader& h) override {
     header_ = h;
-    if (!h.kv_capacity_tokens) return;
     std::string& o = line_;
     o.clear();
+    prefix(o, kApiServer, 0, "utils.py:233");
+    append(o, "non-default args: {'model': 'batchproof/");
+    append(o, h.engine);
+    append(o, "'");
+    if (h.token_budget) {
+      append(o, ", 'max_num_batched_tokens': ");
+      append_int(o, *h.token_budget);
+    }
+    if (h.max_batch) {
+      append(o, ", 'max_num_seqs': ");
+      append_int(o, *h.max_batch);
+    }
+    append(o, ", 'enable_logging_iteration_details': True}\n");
+    if (h.token_budget) {
+      prefix(o, kApiServer, 0, "config.py:2394");
+      append(o, "Chunked prefill is enabled with max_num_batched_tokens=");
+      append_int(o, *h.token_budget);
+      append(o, ".\n");
+    }
+    if (!h.kv_capacity_tokens) {
+      flush();
+      return;
+    }
     prefix(o, "(EngineCore_DP0 pid=4242) ", 0, "kv_cache_utils.py:1087");
     append(o, "GPU KV cache size: ");
     thousands(o, *h.kv_capacity_tokens);

@@ -291,6 +291,8 @@ TEST_CASE("foreign writers: vLLM read back, with the periodic stats on the step 
       CHECK(r.tokens() == it.tokens);
       CHECK(*r.duration_s == Approx(it.end_s - it.start_s).margin(0.005e-3 + 1e-12));
       CHECK(r.kv_total_tokens == h.kv_capacity_tokens);
+      CHECK(r.budget_tokens == h.token_budget);
+      CHECK(r.budget_requests == h.max_batch);
       if (capacity > 0) CHECK(*r.kv_usage == Approx(static_cast<double>(it.kv_used) / capacity).margin(0.0005));
       if (it.end_s >= next_stats) {
         ++stats_lines;
@@ -372,6 +374,10 @@ TEST_CASE("foreign writers: the start of each log, written exactly", "[foreign]"
         "#running-req: 1, #queue-req: 0, #pending-token: 0, cuda graph: False, input throughput (token/s): 1305.82\n");
 
   CHECK(write_direct(Format::Vllm, run) ==
+        "(APIServer pid=4241) INFO 01-01 00:00:00 [utils.py:233] non-default args: {'model': 'batchproof/tiny', "
+        "'max_num_batched_tokens': 512, 'max_num_seqs': 8, 'enable_logging_iteration_details': True}\n"
+        "(APIServer pid=4241) INFO 01-01 00:00:00 [config.py:2394] Chunked prefill is enabled with "
+        "max_num_batched_tokens=512.\n"
         "(EngineCore_DP0 pid=4242) INFO 01-01 00:00:00 [kv_cache_utils.py:1087] GPU KV cache size: 2,048 tokens\n"
         "(APIServer pid=4241) INFO 01-01 00:00:00 [loggers.py:182] Engine 000: Iteration(0): 2 context requests, 300 "
         "context tokens, 0 generation requests, 0 generation tokens, iteration elapsed time: 153.16 ms, GPU KV cache "

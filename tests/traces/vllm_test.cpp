@@ -204,3 +204,24 @@ TEST_CASE("vllm: a log cut short keeps its records, the held one included", "[vl
   CHECK(reader->fatal());
   CHECK(located(*reader) == std::vector<std::string>{"3:1: the input ends early: unexpected end of the gzip stream"});
 }
+
+TEST_CASE("vllm: the scheduler's limits from the start-up lines go on the steps", "[vllm]") {
+  auto reader = make_vllm_reader(memory_input(
+      "limits.log",
+      "(APIServer pid=1) INFO 03-01 10:00:00 [utils.py:233] non-default args: {'model': 'm', 'max_num_seqs': 256}\n"
+      "INFO 03-01 10:00:00 [config.py:2394] Chunked prefill is enabled with max_num_batched_tokens=8192.\n"
+      "INFO 03-01 10:00:01 [core.py:349] Iteration(1): 1 context requests, 10 context tokens, 0 generation requests, "
+      "0 generation tokens, iteration elapsed time: 5.00 ms\n"
+      "INFO 03-01 10:00:02 [loggers.py:271] Engine 000: Avg prompt throughput: 1.0 tokens/s, Avg generation "
+      "throughput: 1.0 tokens/s, Running: 1 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.1%, Prefix cache hit rate: 0.0%\n"
+      "INFO 03-01 10:00:12 [loggers.py:271] Engine 000: Avg prompt throughput: 0.0 tokens/s, Avg generation "
+      "throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%\n"));
+  auto records = read_all(*reader);
+  CHECK(reader->diagnostics().all().empty());
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].budget_tokens == 8192);
+  CHECK(records[0].budget_requests == 256);
+  CHECK(records[0].running == 1);
+  CHECK_FALSE(records[1].budget_tokens);  // a snapshot holds no batch to hold against them
+  CHECK(records[1].steps == 0);
+}
