@@ -6,7 +6,9 @@
 //   num_batched_tokens, num_batched_prompt_tokens, num_batched_output_tokens,
 //   prompt_chunk_lens}; tid "scheduler" events time the scheduling step, not a batch.
 // Either shape is read by either reader, and an event is read by its args: prompt_chunk_lens
-// (Sarathi-Serve) or num_tokens (Vidur).
+// (Sarathi-Serve) or num_tokens (Vidur). An event exactly as the simulators write it is read
+// without a parser (traces/chrome_canonical.hpp); any other goes through simdjson; both give
+// a ChromeEvent, which makes the record.
 //
 // Normalised records: one per batch, in the order of the file; stream "replica <pid>";
 // index: Vidur's batch_id (Sarathi-Serve logs none); start and duration from ts and dur.
@@ -17,7 +19,7 @@
 // it more than one token are prompt work, a later single token a decode (a last prompt chunk
 // of exactly one token is taken for a decode).
 #include <array>
-#include <optional>
+#include <charconv>
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -26,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "core/line_diagnostics.hpp"
+#include "traces/chrome_canonical.hpp"
 #include "traces/json_stream.hpp"
 #include "traces/json_values.hpp"
 #include "traces/reader_support.hpp"
@@ -157,31 +160,16 @@ class ChromeTraceReader final : public RecordReader {
 
   // A request id: a whole number, or a string of one (Sarathi-Serve's sequence ids).
   static bool request_id(element v, std::int64_t& out) {
-    std::string_view text;
-    if (!v.get_string().get(text)) return core::whole_from_text(text, out) == core::WholeNumber::Ok;
+    if (v.type() == element_type::STRING)
+      return core::whole_from_text(v.get_string().value_unsafe(), out) == core::WholeNumber::Ok;
     return json::whole(v, out) == core::WholeNumber::Ok;
-  }
-
-  // "replica <pid>" (the last one kept: events of a replica come in runs).
-  bool stream_name(element pid, std::string& out) {
-    std::string_view name;
-    std::int64_t replica = 0;
-    if (!pid.get_string().get(name)) {
-      out = fmt::format("replica {}", core::printable(name));
-      return true;
-    }
-    if (json::whole(pid, replica) != core::WholeNumber::Ok) return false;
-    if (!last_replica_ || *last_replica_ != replica) {
-      last_replica_ = replica;
-      last_stream_ = fmt::format("replica {}", replica);
-    }
-    out = last_stream_;
-    return true;
   }
 
   Outcome read(Iteration& r) {
     if (!json_.problem.empty()) return bad(0, json_.problem);
     if (json_.too_long) return bad(0, fmt::format("event longer than {}, skipped", size_text(input_->max_line())));
+    // The simulators' own form first, without a parser; then simdjson.
+    if (read_canonical_event(json_.text, event_)) return to_record(event_, r);
     element root;
     if (auto err = parser_.parse(json_.text.data(), json_.text.size(), false).get(root)) {
       if (json_.cut) return bad(json_.text.size(), "truncated event: the input ends in the middle of this event");
@@ -197,93 +185,133 @@ class ChromeTraceReader final : public RecordReader {
     std::string_view phase;
     if (e.value[kPh].get_string().get(phase)) return bad_value("", "ph", 0, "a string", e.value[kPh]);
     if (phase != "X") return Outcome::Skip;  // metadata, instants, counters: not batches
-    // The stage: 0 stands for the batch; later stages and the scheduler's events are skipped.
+    ChromeEvent& ev = event_;
+    ev.scheduler = false;
+    ev.stage = 0;
     if (e.seen[kTid]) {
       const element tid = e.value[kTid];
-      std::int64_t stage = 0;
       std::string_view name;
       if (!tid.get_string().get(name)) {
-        if (name == "scheduler") {
-          ++scheduler_events_;
-          return Outcome::Skip;
-        }
-        if (core::whole_from_text(name, stage) != core::WholeNumber::Ok) return bad_value("", "tid", 0, "a pipeline stage", tid);
-      } else if (json::whole(tid, stage) != core::WholeNumber::Ok) {
+        ev.scheduler = name == "scheduler";
+        if (!ev.scheduler && core::whole_from_text(name, ev.stage) != core::WholeNumber::Ok)
+          return bad_value("", "tid", 0, "a pipeline stage", tid);
+      } else if (json::whole(tid, ev.stage) != core::WholeNumber::Ok) {
         return bad_value("", "tid", 0, "a pipeline stage", tid);
       }
-      if (stage != 0) {
-        ++later_stages_;
-        return Outcome::Skip;
-      }
     }
-    double start_us = 0, duration_us = 0;
+    // Events that stand for no batch are skipped before their other members are looked at.
+    if (ev.scheduler || ev.stage != 0) return to_record(ev, r);
     if (!e.seen[kTs]) return bad(0, "missing field \"ts\"");
-    if (!json::finite(e.value[kTs], start_us)) return bad_value("", "ts", 0, "a time in µs", e.value[kTs]);
+    if (!json::finite(e.value[kTs], ev.ts_us)) return bad_value("", "ts", 0, "a time in µs", e.value[kTs]);
     if (!e.seen[kDur]) return bad(0, "missing field \"dur\"");
-    if (!json::finite(e.value[kDur], duration_us) || duration_us < 0)
+    if (!json::finite(e.value[kDur], ev.dur_us) || ev.dur_us < 0)
       return bad_value("", "dur", 0, "a non-negative duration in µs", e.value[kDur]);
-    if (e.seen[kPid] && !stream_name(e.value[kPid], r.stream)) return bad_value("", "pid", 0, "a replica id", e.value[kPid]);
+    ev.pid.reset();
+    ev.pid_text.clear();
+    if (e.seen[kPid]) {
+      const element pid = e.value[kPid];
+      std::string_view name;
+      std::int64_t replica = 0;
+      if (!pid.get_string().get(name))
+        ev.pid_text = core::printable(name);
+      else if (json::whole(pid, replica) == core::WholeNumber::Ok)
+        ev.pid = replica;
+      else
+        return bad_value("", "pid", 0, "a replica id", pid);
+    }
     if (!e.seen[kArgs]) return bad(0, "missing field \"args\"");
     json::Members<kArgsKeys.size()> a;
     if (!json::collect(e.value[kArgs], kArgsKeys, a)) return bad_value("", "args", 0, "an object", e.value[kArgs]);
-    const std::size_t at_args = json::member_offset(json_.text, "args");
-    if (!a.seen[kRequestIds]) return bad(at_args, "args: missing field \"request_ids\"");
+    // Where args is, for a message about it (worked out only then).
+    const auto at_args = [this] { return json::member_offset(json_.text, "args"); };
+    if (!a.seen[kRequestIds]) return bad(at_args(), "args: missing field \"request_ids\"");
     array ids;
     if (a.value[kRequestIds].get_array().get(ids))
-      return bad_value("args.", "request_ids", at_args, "an array", a.value[kRequestIds]);
-    const bool sarathi = a.seen[kPromptChunkLens];
-    if (!sarathi && !a.seen[kNumTokens])
-      return bad(at_args, format() == Format::SarathiChrome ? "args: missing field \"prompt_chunk_lens\""
+      return bad_value("args.", "request_ids", at_args(), "an array", a.value[kRequestIds]);
+    ev.sarathi = a.seen[kPromptChunkLens];
+    if (!ev.sarathi && !a.seen[kNumTokens])
+      return bad(at_args(), format() == Format::SarathiChrome ? "args: missing field \"prompt_chunk_lens\""
                                                              : "args: missing field \"num_tokens\"");
-    const std::string_view per_key = sarathi ? "prompt_chunk_lens" : "num_tokens";
-    const element per_request = a.value[sarathi ? kPromptChunkLens : kNumTokens];
+    const std::string_view per_key = ev.sarathi ? "prompt_chunk_lens" : "num_tokens";
+    const element per_request = a.value[ev.sarathi ? kPromptChunkLens : kNumTokens];
     array counts;
-    if (per_request.get_array().get(counts)) return bad_value("args.", per_key, at_args, "an array", per_request);
+    if (per_request.get_array().get(counts)) return bad_value("args.", per_key, at_args(), "an array", per_request);
     if (counts.size() != ids.size())
-      return bad(json::member_offset(json_.text, per_key, at_args),
+      return bad(json::member_offset(json_.text, per_key, at_args()),
                  fmt::format("args.{}: {} entries for {} request_ids", per_key, counts.size(), ids.size()));
-
-    r.line = json_.line;
-    r.start_s = start_us / 1e6;
-    r.duration_s = duration_us / 1e6;
+    ev.batch_id.reset();
     if (a.seen[kBatchId]) {
       const element batch_id = a.value[kBatchId];
       std::int64_t index = 0;
       if (json::whole(batch_id, index) != core::WholeNumber::Ok || index < 0)
-        return bad_value("args.", "batch_id", at_args, "a non-negative whole number", batch_id);
-      r.index = index;
+        return bad_value("args.", "batch_id", at_args(), "a non-negative whole number", batch_id);
+      ev.batch_id = index;
     }
-    r.has_items = true;
-    r.items.resize(ids.size());
-    std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
-    auto count_it = counts.begin();
+    ev.ids.clear();
+    ev.counts.clear();
     std::size_t k = 0;
     for (element id_value : ids) {
-      const element n_value = *count_it;
-      ++count_it;
-      std::int64_t id = 0, n = 0;
+      std::int64_t id = 0;
       if (!request_id(id_value, id))
-        return bad(json::member_offset(json_.text, "request_ids", at_args),
+        return bad(json::member_offset(json_.text, "request_ids", at_args()),
                    fmt::format("args.request_ids[{}]: expected a request id (a whole number), found {}", k,
                                json::shown(id_value)));
+      ev.ids.push_back(id);
+      ++k;
+    }
+    k = 0;
+    for (element n_value : counts) {
+      std::int64_t n = 0;
       if (!json::whole_at_least(n_value, n, 0))
-        return bad(json::member_offset(json_.text, per_key, at_args),
+        return bad(json::member_offset(json_.text, per_key, at_args()),
                    fmt::format("args.{}[{}]: expected a non-negative whole number, found {}", per_key, k,
                                json::shown(n_value)));
+      ev.counts.push_back(n);
+      ++k;
+    }
+    return to_record(ev, r);
+  }
+
+  // The record of a batch event (or a skip, for the events of later stages and the scheduler).
+  Outcome to_record(const ChromeEvent& ev, Iteration& r) {
+    if (ev.scheduler) {
+      ++scheduler_events_;
+      return Outcome::Skip;
+    }
+    if (ev.stage != 0) {
+      ++later_stages_;
+      return Outcome::Skip;
+    }
+    r.line = json_.line;
+    r.start_s = ev.ts_us / 1e6;
+    r.duration_s = ev.dur_us / 1e6;
+    r.index = ev.batch_id;
+    if (ev.pid) {
+      r.stream.assign("replica ");
+      char digits[24];
+      r.stream.append(digits, std::to_chars(digits, digits + sizeof digits, *ev.pid).ptr);
+    } else if (!ev.pid_text.empty()) {
+      r.stream.assign("replica ");
+      r.stream += ev.pid_text;
+    }
+    r.has_items = true;
+    r.items.resize(ev.ids.size());
+    std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
+    for (std::size_t k = 0; k < ev.ids.size(); ++k) {
       RequestItem& item = r.items[k];
-      item.id = id;
-      if (sarathi) {
+      item.id = ev.ids[k];
+      const std::int64_t n = ev.counts[k];
+      if (ev.sarathi) {
         item.prefill = n;
         item.decode = n == 0;
       } else {
-        const bool seen = seen_.check_and_mark(id);
+        const bool seen = seen_.check_and_mark(item.id);
         item.decode = seen && n == 1;
         item.prefill = item.decode ? 0 : n;
       }
       prefill_requests += item.prefill > 0 ? 1 : 0;
       prefill_tokens += item.prefill;
       decodes += item.decode ? 1 : 0;
-      ++k;
     }
     r.prefill_requests = prefill_requests;
     r.prefill_tokens = prefill_tokens;
@@ -332,8 +360,7 @@ class ChromeTraceReader final : public RecordReader {
   simdjson::dom::parser parser_;
   JsonRecord json_;
   SeenRequests seen_;
-  std::optional<std::int64_t> last_replica_;
-  std::string last_stream_;
+  ChromeEvent event_;  // reused: no allocation once its vectors have grown
   std::int64_t later_stages_ = 0;
   std::int64_t scheduler_events_ = 0;
   std::int64_t batches_ = 0;

@@ -20,7 +20,7 @@ namespace batchproof::traces::json {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-inline core::WholeNumber whole(element v, std::int64_t& out) {
+[[gnu::always_inline]] inline core::WholeNumber whole(element v, std::int64_t& out) {
   switch (v.type()) {
     case element_type::INT64: out = v.get_int64().value_unsafe(); return core::WholeNumber::Ok;
     case element_type::UINT64: {
@@ -34,12 +34,12 @@ inline core::WholeNumber whole(element v, std::int64_t& out) {
   }
 }
 
-inline bool whole_at_least(element v, std::int64_t& out, std::int64_t least) {
+[[gnu::always_inline]] inline bool whole_at_least(element v, std::int64_t& out, std::int64_t least) {
   return whole(v, out) == core::WholeNumber::Ok && out >= least;
 }
 
 // Any finite JSON number, as a double.
-inline bool finite(element v, double& out) {
+[[gnu::always_inline]] inline bool finite(element v, double& out) {
   switch (v.type()) {
     case element_type::INT64: out = static_cast<double>(v.get_int64().value_unsafe()); return true;
     case element_type::UINT64: out = static_cast<double>(v.get_uint64().value_unsafe()); return true;

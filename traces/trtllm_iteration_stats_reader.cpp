@@ -201,26 +201,42 @@ class TrtllmIterationStatsReader final : public RecordReader {
     return false;
   }
 
-  bool bad_value(std::string_view path, std::string_view key, std::size_t parent, std::string_view what, element v) {
-    const std::size_t at = json::member_offset(json_.text, key, parent);
-    return bad(at, fmt::format("{}{}: expected {}, found {}", path, key, what, json::shown(v)));
+  // Where a member is: at the top, in a sub-object, or in an element of requestStats. Its
+  // name in messages and its column are worked out only for a bad value.
+  struct Where {
+    std::string_view parent;     // "" at the top
+    std::ptrdiff_t index = -1;   // an element of the parent array
+    std::string path() const {
+      if (parent.empty()) return {};
+      std::string p(parent);
+      if (index >= 0) p += fmt::format("[{}]", index);
+      return p;
+    }
+    std::string prefix() const { return parent.empty() ? std::string() : path() + "."; }
+  };
+
+  std::size_t offset_of(const Where& w) const {
+    return w.parent.empty() ? 0 : json::member_offset(json_.text, w.parent);
+  }
+
+  bool bad_value(const Where& w, std::string_view key, std::string_view what, element v) {
+    const std::size_t at = json::member_offset(json_.text, key, offset_of(w));
+    return bad(at, fmt::format("{}{}: expected {}, found {}", w.prefix(), key, what, json::shown(v)));
   }
 
   // A count: a non-negative whole number (null: not logged).
-  bool count(element v, std::string_view path, std::string_view key, std::size_t parent,
-             std::optional<std::int64_t>& out) {
+  bool count(element v, const Where& w, std::string_view key, std::optional<std::int64_t>& out) {
     if (json::is_null(v)) return true;
     std::int64_t n = 0;
-    if (!json::whole_at_least(v, n, 0)) return bad_value(path, key, parent, "a non-negative whole number", v);
+    if (!json::whole_at_least(v, n, 0)) return bad_value(w, key, "a non-negative whole number", v);
     out = n;
     return true;
   }
 
-  bool number(element v, std::string_view path, std::string_view key, std::size_t parent,
-              std::optional<double>& out) {
+  bool number(element v, const Where& w, std::string_view key, std::optional<double>& out) {
     if (json::is_null(v)) return true;
     double x = 0;
-    if (!json::finite(v, x) || x < 0) return bad_value(path, key, parent, "a non-negative number", v);
+    if (!json::finite(v, x) || x < 0) return bad_value(w, key, "a non-negative number", v);
     out = x;
     return true;
   }
@@ -228,7 +244,7 @@ class TrtllmIterationStatsReader final : public RecordReader {
   bool sub_object(element v, std::string_view key, object& out, bool& present) {
     present = false;
     if (json::is_null(v)) return true;
-    if (v.get_object().get(out)) return bad_value("", key, 0, "an object or null", v);
+    if (v.get_object().get(out)) return bad_value({}, key, "an object or null", v);
     present = true;
     return true;
   }
@@ -254,40 +270,40 @@ class TrtllmIterationStatsReader final : public RecordReader {
       const std::string_view key = field.key;
       bool ok = true;
       switch (*which) {
-        case Field::Iter: ok = count(v, "", key, 0, s.iter); break;
+        case Field::Iter: ok = count(v, {}, key, s.iter); break;
         case Field::Timestamp: {
           if (json::is_null(v)) break;
           std::string_view text;
           std::optional<double> t;
           if (!v.get_string().get(text)) t = parse_date_time(text);
-          if (!t) ok = bad_value("", key, 0, "a time \"MM-DD-YYYY HH:MM:SS.ffffff\"", v);
+          if (!t) ok = bad_value({}, key, "a time \"MM-DD-YYYY HH:MM:SS.ffffff\"", v);
           s.end_s = t;
           break;
         }
-        case Field::IterLatency: ok = number(v, "", key, 0, s.latency_ms); break;
-        case Field::HostStepTime: ok = number(v, "", key, 0, s.host_step_ms); break;
-        case Field::Active: ok = count(v, "", key, 0, s.active); break;
-        case Field::Queued: ok = count(v, "", key, 0, s.queued); break;
-        case Field::MaxBatchRuntime: ok = count(v, "", key, 0, s.max_batch_runtime); break;
-        case Field::MaxBatchStatic: ok = count(v, "", key, 0, s.max_batch_static); break;
-        case Field::MaxTokensRuntime: ok = count(v, "", key, 0, s.max_tokens_runtime); break;
-        case Field::MaxTokensStatic: ok = count(v, "", key, 0, s.max_tokens_static); break;
-        case Field::DpRank: ok = count(v, "", key, 0, s.dp_rank); break;
+        case Field::IterLatency: ok = number(v, {}, key, s.latency_ms); break;
+        case Field::HostStepTime: ok = number(v, {}, key, s.host_step_ms); break;
+        case Field::Active: ok = count(v, {}, key, s.active); break;
+        case Field::Queued: ok = count(v, {}, key, s.queued); break;
+        case Field::MaxBatchRuntime: ok = count(v, {}, key, s.max_batch_runtime); break;
+        case Field::MaxBatchStatic: ok = count(v, {}, key, s.max_batch_static); break;
+        case Field::MaxTokensRuntime: ok = count(v, {}, key, s.max_tokens_runtime); break;
+        case Field::MaxTokensStatic: ok = count(v, {}, key, s.max_tokens_static); break;
+        case Field::DpRank: ok = count(v, {}, key, s.dp_rank); break;
         case Field::KvCache: ok = kv_cache(v, key, s); break;
         case Field::Inflight: ok = inflight(v, key, s); break;
         case Field::Static: ok = static_batching(v, key, s); break;
         case Field::RequestStats:
           if (json::is_null(v)) break;
-          if (v.type() != element_type::ARRAY) ok = bad_value("", key, 0, "an array or null", v);
+          if (v.type() != element_type::ARRAY) ok = bad_value({}, key, "an array or null", v);
           request_stats = v;
           has_request_stats = true;
           break;
-        case Field::FlatPrefillRequests: ok = count(v, "", key, 0, s.flat_prefill_requests); break;
-        case Field::FlatPrefillTokens: ok = count(v, "", key, 0, s.flat_prefill_tokens); break;
-        case Field::FlatDecodeRequests: ok = count(v, "", key, 0, s.flat_decode_requests); break;
-        case Field::FlatQueuedPrefill: ok = count(v, "", key, 0, s.flat_queued_prefill); break;
-        case Field::FlatQueuedPrefillTokens: ok = count(v, "", key, 0, s.flat_queued_prefill_tokens); break;
-        case Field::FlatQueuedDecode: ok = count(v, "", key, 0, s.flat_queued_decode); break;
+        case Field::FlatPrefillRequests: ok = count(v, {}, key, s.flat_prefill_requests); break;
+        case Field::FlatPrefillTokens: ok = count(v, {}, key, s.flat_prefill_tokens); break;
+        case Field::FlatDecodeRequests: ok = count(v, {}, key, s.flat_decode_requests); break;
+        case Field::FlatQueuedPrefill: ok = count(v, {}, key, s.flat_queued_prefill); break;
+        case Field::FlatQueuedPrefillTokens: ok = count(v, {}, key, s.flat_queued_prefill_tokens); break;
+        case Field::FlatQueuedDecode: ok = count(v, {}, key, s.flat_queued_decode); break;
       }
       if (!ok) return false;
     }
@@ -306,15 +322,14 @@ class TrtllmIterationStatsReader final : public RecordReader {
     bool present = false;
     if (!sub_object(v, key, obj, present)) return false;
     if (!present) return true;
-    const std::size_t parent = json::member_offset(json_.text, key);
-    const std::string path = fmt::format("{}.", key);
+    const Where where{key};
     for (auto field : obj) {
       std::optional<std::int64_t>* out = nullptr;
       if (field.key == "maxNumBlocks") out = &s.max_blocks;
       else if (field.key == "freeNumBlocks") out = &s.free_blocks;
       else if (field.key == "usedNumBlocks") out = &s.used_blocks;
       else if (field.key == "tokensPerBlock") out = &s.tokens_per_block;
-      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+      if (out && !count(field.value, where, field.key, *out)) return false;
     }
     return true;
   }
@@ -325,8 +340,7 @@ class TrtllmIterationStatsReader final : public RecordReader {
     if (!sub_object(v, key, obj, present)) return false;
     if (!present) return true;
     s.inflight = true;
-    const std::size_t parent = json::member_offset(json_.text, key);
-    const std::string path = fmt::format("{}.", key);
+    const Where where{key};
     for (auto field : obj) {
       std::optional<std::int64_t>* out = nullptr;
       if (field.key == "numContextRequests") out = &s.ctx_requests;
@@ -335,10 +349,10 @@ class TrtllmIterationStatsReader final : public RecordReader {
       else if (field.key == "numPausedRequests") out = &s.paused;
       else if (field.key == "numQueuedCtxTokens") out = &s.queued_ctx_tokens;
       else if (field.key == "avgNumDecodedTokensPerIter") {
-        if (!number(field.value, path, field.key, parent, s.decoded_per_iter)) return false;
+        if (!number(field.value, where, field.key, s.decoded_per_iter)) return false;
         continue;
       }
-      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+      if (out && !count(field.value, where, field.key, *out)) return false;
     }
     return true;
   }
@@ -349,15 +363,14 @@ class TrtllmIterationStatsReader final : public RecordReader {
     if (!sub_object(v, key, obj, present)) return false;
     if (!present) return true;
     s.static_batching = true;
-    const std::size_t parent = json::member_offset(json_.text, key);
-    const std::string path = fmt::format("{}.", key);
+    const Where where{key};
     for (auto field : obj) {
       std::optional<std::int64_t>* out = nullptr;
       if (field.key == "numScheduledRequests") out = &s.st_scheduled;
       else if (field.key == "numContextRequests") out = &s.st_ctx_requests;
       else if (field.key == "numCtxTokens") out = &s.st_ctx_tokens;
       else if (field.key == "numGenTokens") out = &s.st_gen_tokens;
-      if (out && !count(field.value, path, field.key, parent, *out)) return false;
+      if (out && !count(field.value, where, field.key, *out)) return false;
     }
     return true;
   }
@@ -410,36 +423,39 @@ class TrtllmIterationStatsReader final : public RecordReader {
       r.decode_tokens = s.flat_decode_requests;
     }
     if (!r.waiting_tokens) r.waiting_tokens = s.flat_queued_prefill_tokens;
-    if (s.dp_rank) r.stream = fmt::format("DP{}", *s.dp_rank);
+    if (s.dp_rank) {
+      r.stream.assign("DP");
+      r.stream += std::to_string(*s.dp_rank);
+    }
   }
 
   bool request_items(element stats, Iteration& r) {
     r.has_items = true;
-    const std::size_t parent = json::member_offset(json_.text, "requestStats");
-    std::size_t index = 0;
+    std::ptrdiff_t index = 0;
     const array list = stats.get_array().value_unsafe();
     for (element x : list) {
-      const std::string path = fmt::format("requestStats[{}].", index++);
+      const Where where{"requestStats", index++};
       object obj;
-      if (x.get_object().get(obj)) return bad(parent, fmt::format("{}: expected an object, found {}", path.substr(0, path.size() - 1), json::shown(x)));
+      if (x.get_object().get(obj))
+        return bad(offset_of(where), fmt::format("{}: expected an object, found {}", where.path(), json::shown(x)));
       std::optional<std::int64_t> id, position, generated;
       std::optional<bool> scheduled, paused;
       for (auto field : obj) {
         const element v = field.value;
         if (field.key == "id") {
-          if (!count(v, path, field.key, parent, id)) return false;
+          if (!count(v, where, field.key, id)) return false;
         } else if (field.key == "contextPrefillPosition") {
-          if (!count(v, path, field.key, parent, position)) return false;
+          if (!count(v, where, field.key, position)) return false;
         } else if (field.key == "numGeneratedTokens") {
-          if (!count(v, path, field.key, parent, generated)) return false;
+          if (!count(v, where, field.key, generated)) return false;
         } else if (field.key == "scheduled" || field.key == "paused") {
           if (json::is_null(v)) continue;
           bool b = false;
-          if (v.get_bool().get(b)) return bad_value(path, field.key, parent, "true or false", v);
+          if (v.get_bool().get(b)) return bad_value(where, field.key, "true or false", v);
           (field.key == "scheduled" ? scheduled : paused) = b;
         }
       }
-      if (!id) return bad(parent, fmt::format("{}: missing field \"id\"", path.substr(0, path.size() - 1)));
+      if (!id) return bad(offset_of(where), fmt::format("{}: missing field \"id\"", where.path()));
       Progress& before = progress_[*id];
       RequestItem item;
       item.id = *id;

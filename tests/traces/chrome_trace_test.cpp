@@ -277,3 +277,73 @@ TEST_CASE("chrome: strings with escapes, quotes and brackets at every offset spl
   REQUIRE(out.records.size() == static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) REQUIRE(out.records[static_cast<std::size_t>(i)].index == i);
 }
+
+TEST_CASE("chrome: events in the writers' own form read as the general path reads them", "[chrome]") {
+  // Each event as json.dump writes it (the fast path), and the same with one blank more after
+  // its '{' (simdjson's path): the records and messages must agree.
+  const std::vector<std::string> events = {
+      R"({"name": "[0, 1]", "ph": "X", "ts": 0.0, "dur": 21564.3, "pid": 0, "tid": 0, "args": {"batch_id": 0, "batch_size": 2, "request_ids": [0, 1], "num_tokens": [512, 300]}})",
+      R"({"name": "[0, 1]", "ph": "X", "ts": 1e-05, "dur": 1.5E+3, "pid": 2, "tid": 0, "args": {"batch_id": 1, "batch_size": 2, "request_ids": [0, 1], "num_tokens": [1, 1]}})",
+      R"({"name": "[0]", "ph": "X", "ts": 5.0, "dur": 1.0, "pid": 0, "tid": 1, "args": {"batch_id": 1, "batch_size": 1, "request_ids": [0], "num_tokens": [1]}})",
+      R"({"name": "['7']", "ph": "X", "ts": 5.0, "dur": 1.0, "pid": 0, "tid": "scheduler", "args": {"batch_size": 1, "request_ids": ["7"], "num_batched_tokens": 9, "num_batched_prompt_tokens": 9, "num_batched_output_tokens": 0, "prompt_chunk_lens": [9]}})",
+      R"({"name": "['7', '8']", "ph": "X", "ts": 6.0, "dur": 2.0, "pid": 1, "tid": 0, "args": {"batch_size": 2, "request_ids": ["7", "8"], "num_batched_tokens": 10, "num_batched_prompt_tokens": 9, "num_batched_output_tokens": 1, "prompt_chunk_lens": [9, 0]}})",
+      R"({"name": "a \"quoted\" name", "ph": "X", "ts": 7.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 3, "batch_size": 1, "request_ids": [5], "num_tokens": [4]}})",
+      R"({"name": "caf)" "\xC3\xA9" R"(", "ph": "X", "ts": 8.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 4, "batch_size": 1, "request_ids": [5], "num_tokens": [1]}})",
+      R"({"name": "[]", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 5, "batch_size": 0, "request_ids": [], "num_tokens": []}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": -1.0, "pid": 0, "tid": 0, "args": {"batch_id": 6, "batch_size": 1, "request_ids": [5], "num_tokens": [1]}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": -7, "batch_size": 1, "request_ids": [5], "num_tokens": [1]}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 8, "batch_size": 1, "request_ids": [5], "num_tokens": [-1]}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 9, "batch_size": 1, "request_ids": [5, 6], "num_tokens": [1]}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 10, "batch_size": 1, "request_ids": [05], "num_tokens": [1]}})",
+      R"({"name": "x", "ph": "X", "ts": 9.0, "dur": 1.0, "pid": 0, "tid": 0, "args": {"batch_id": 11, "batch_size": 1, "request_ids": [5.0], "num_tokens": [1]}})",
+  };
+  auto read_joined = [&](bool fast) {
+    std::string text = "[";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (i > 0) text += ",\n";
+      text += fast ? events[i] : "{ " + events[i].substr(1);
+    }
+    text += "]";
+    return read_vidur(text);
+  };
+  const auto fast = read_joined(true);
+  const auto general = read_joined(false);
+  std::vector<std::string> fast_messages, general_messages;
+  for (const auto& d : fast.reader->diagnostics().all()) fast_messages.push_back(d.message);
+  for (const auto& d : general.reader->diagnostics().all()) general_messages.push_back(d.message);
+  CHECK(fast_messages == general_messages);
+  CHECK(fast_messages == std::vector<std::string>{
+                             "dur: expected a non-negative duration in µs, found -1.0",
+                             "args.batch_id: expected a non-negative whole number, found -7",
+                             "args.num_tokens[0]: expected a non-negative whole number, found -1",
+                             "args.num_tokens: 1 entries for 2 request_ids",
+                             "malformed JSON: Problem while parsing a number",
+                             "1 event of pipeline stages after the first skipped: a batch passes every stage, and its "
+                             "stage-0 event stands for it",
+                             "1 scheduler event (tid \"scheduler\") skipped: they time the scheduling step, not a batch",
+                         });
+  REQUIRE(fast.records.size() == 7);
+  REQUIRE(general.records.size() == fast.records.size());
+  for (std::size_t i = 0; i < fast.records.size(); ++i) {
+    const Iteration& a = fast.records[i];
+    const Iteration& b = general.records[i];
+    INFO(i);
+    CHECK(a.line == b.line);
+    CHECK(a.stream == b.stream);
+    CHECK(a.index == b.index);
+    CHECK(a.start_s == b.start_s);
+    CHECK(a.duration_s == b.duration_s);
+    REQUIRE(a.items.size() == b.items.size());
+    for (std::size_t k = 0; k < a.items.size(); ++k) {
+      CHECK(a.items[k].id == b.items[k].id);
+      CHECK(a.items[k].prefill == b.items[k].prefill);
+      CHECK(a.items[k].decode == b.items[k].decode);
+    }
+  }
+  CHECK(fast.records[1].start_s == 1e-05 / 1e6);
+  CHECK(fast.records[1].duration_s == 0.0015);
+  CHECK(fast.records[1].stream == "replica 2");
+  CHECK(fast.records[2].stream == "replica 1");
+  CHECK_FALSE(fast.records[2].index);
+  CHECK(fast.records[6].index == 11);  // 5.0 is a whole number
+}

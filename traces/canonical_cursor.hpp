@@ -1,0 +1,188 @@
+// A cursor over one record in a writer's exact form, for the readers' fast paths (internal to
+// traces/): every step checks what it expects (a literal, a JSON number by JSON's grammar) and
+// fails otherwise, so that a record that is not in that form goes to the general path.
+#pragma once
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace batchproof::traces::canonical {
+
+template <class Word>
+Word word(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+class Cursor {
+ public:
+  explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool at_end() const { return p_ == end_; }
+  bool peek(char c) const { return p_ < end_ && *p_ == c; }
+
+  // The literal's length is known at compile time: the compare is a word or two (the last
+  // word overlapping), not a byte loop or a libc call.
+  template <std::size_t N>
+  bool literal(const char (&text)[N]) {
+    constexpr std::size_t n = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < n) return false;
+    if constexpr (n >= 8) {
+      for (std::size_t i = 0; i + 8 <= n; i += 8)
+        if (word<std::uint64_t>(p_ + i) != word<std::uint64_t>(text + i)) return false;
+      if (n % 8 != 0 && word<std::uint64_t>(p_ + n - 8) != word<std::uint64_t>(text + n - 8)) return false;
+    } else if constexpr (n >= 4) {
+      if (word<std::uint32_t>(p_) != word<std::uint32_t>(text) ||
+          word<std::uint32_t>(p_ + n - 4) != word<std::uint32_t>(text + n - 4))
+        return false;
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        if (p_[i] != text[i]) return false;
+    }
+    p_ += n;
+    return true;
+  }
+
+  // A JSON integer (no fraction, no exponent) within int64.
+  bool integer(std::int64_t& out) {
+    const char* q = p_;
+    const bool negative = q < end_ && *q == '-';
+    if (negative) ++q;
+    const char* digits = q;
+    std::uint64_t value = 0;
+    while (q < end_ && static_cast<unsigned char>(*q - '0') < 10) value = value * 10 + static_cast<unsigned>(*q++ - '0');
+    const auto n = q - digits;
+    if (n == 0 || (n > 1 && *digits == '0')) return false;  // no digits, or a leading zero
+    if (n > 18) {  // may not fit: exactly, or not at all (core words it)
+      const auto [next, ec] = std::from_chars(p_, q, out);
+      if (ec != std::errc() || next != q) return false;
+    } else {
+      out = negative ? -static_cast<std::int64_t>(value) : static_cast<std::int64_t>(value);
+    }
+    if (q < end_ && (*q == '.' || *q == 'e' || *q == 'E')) return false;  // "12.0": core's rules
+    p_ = q;
+    return true;
+  }
+
+  bool non_negative(std::int64_t& out) { return integer(out) && out >= 0; }
+
+  // A JSON number (strict grammar), finite, as the nearest double (as every JSON parser reads
+  // it: from_chars rounds correctly, as do nlohmann's strtod and simdjson).
+  bool number(double& out) {
+    const char* q = p_;
+    if (q < end_ && *q == '-') ++q;
+    if (q >= end_ || *q < '0' || *q > '9') return false;
+    if (*q == '0') {
+      ++q;
+    } else {
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    if (q < end_ && *q == '.') {
+      ++q;
+      if (q >= end_ || *q < '0' || *q > '9') return false;
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    if (q < end_ && (*q == 'e' || *q == 'E')) {
+      ++q;
+      if (q < end_ && (*q == '+' || *q == '-')) ++q;
+      if (q >= end_ || *q < '0' || *q > '9') return false;
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    }
+    // from_chars takes no '+' in the exponent: copy the number without it if there is one.
+    std::string_view text(p_, static_cast<std::size_t>(q - p_));
+    std::from_chars_result r{};
+    const std::size_t plus = text.find('+');
+    if (plus == std::string_view::npos) {
+      r = std::from_chars(text.data(), text.data() + text.size(), out);
+    } else {
+      char buf[64];
+      if (text.size() > sizeof buf) return false;
+      std::size_t n = 0;
+      for (char c : text)
+        if (c != '+') buf[n++] = c;
+      r = std::from_chars(buf, buf + n, out);
+      if (r.ec == std::errc()) r.ptr = q;  // consumed it all
+    }
+    if (r.ec != std::errc() || !std::isfinite(out)) return false;
+    p_ = q;
+    return true;
+  }
+
+  // A JSON string of plain ASCII: no escapes, no control bytes, nothing past 0x7f (whose
+  // UTF-8 the general path checks).
+  bool plain_string(std::string_view& out) {
+    if (p_ >= end_ || *p_ != '"') return false;
+    const char* q = p_ + 1;
+#if defined(__SSE2__)
+    // 16 bytes at a time while they fit: as signed bytes, control bytes and those past 0x7f
+    // are all below 0x20.
+    while (end_ - q >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      const __m128i special = _mm_or_si128(
+          _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+      const int mask = _mm_movemask_epi8(special);
+      if (mask != 0) {
+        q += __builtin_ctz(static_cast<unsigned>(mask));
+        break;
+      }
+      q += 16;
+    }
+#endif
+    while (q < end_ && *q != '"') {
+      const auto c = static_cast<unsigned char>(*q);
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;  // escapes, control bytes, UTF-8 to check
+      ++q;
+    }
+    if (q >= end_) return false;
+    out = std::string_view(p_ + 1, static_cast<std::size_t>(q - p_ - 1));
+    p_ = q + 1;
+    return true;
+  }
+
+  // [n<sep>n<sep>...] of whole numbers ("," in core's writer, ", " in Python's json.dump).
+  template <std::size_t N>
+  bool integers(const char (&sep)[N], std::vector<std::int64_t>& out) {
+    out.clear();
+    if (!literal("[")) return false;
+    if (literal("]")) return true;
+    for (;;) {
+      std::int64_t n = 0;
+      if (!integer(n)) return false;
+      out.push_back(n);
+      if (literal("]")) return true;
+      if (!literal(sep)) return false;
+    }
+  }
+
+  // The same with every number in quotes ("12": Sarathi-Serve's sequence ids).
+  template <std::size_t N>
+  bool quoted_integers(const char (&sep)[N], std::vector<std::int64_t>& out) {
+    out.clear();
+    if (!literal("[")) return false;
+    if (literal("]")) return true;
+    for (;;) {
+      std::int64_t n = 0;
+      if (!literal("\"") || !integer(n) || !literal("\"")) return false;
+      out.push_back(n);
+      if (literal("]")) return true;
+      if (!literal(sep)) return false;
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace batchproof::traces::canonical
