@@ -42,14 +42,17 @@ std::optional<LineFit> RunningLine::fit() const {
 }
 
 void AnalyticsCollector::add(const Iteration& r) {
-  ++a_.iterations;
-  auto tokens = r.tokens();
-  if (tokens) a_.tokens += *tokens;
   if (r.start_s) {
     if (!first_start_) first_start_ = r.start_s;
     double end = *r.start_s + std::max(0.0, r.duration_s.value_or(0));
     last_end_ = std::max(last_end_.value_or(end), end);
   }
+  if (r.start_s && r.waiting) queue_.add(*r.start_s, static_cast<double>(*r.waiting));
+  if (r.steps == 0) return;  // a snapshot, not an engine step
+  // A sampled line (SGLang's decode batches) stands for `steps` steps like the one it shows.
+  a_.iterations += r.steps;
+  auto tokens = r.tokens();
+  if (tokens) a_.tokens += *tokens * r.steps;
   if (r.duration_s && *r.duration_s > 0) a_.busy_s += *r.duration_s;
   if (tokens && r.duration_s && r.steps == 1) timings_.add(*tokens, *r.duration_s);
 
@@ -58,13 +61,12 @@ void AnalyticsCollector::add(const Iteration& r) {
     if (budget_seen_ && *budget_seen_ != *budget.value) budget_varied_ = true;
     budget_seen_ = budget.value;
     budget_sum_ += static_cast<double>(*budget.value) * static_cast<double>(r.steps);
-    budget_tokens_ += *tokens;
+    budget_tokens_ += *tokens * r.steps;
   }
   for (const auto& arrival : r.arrivals) {
     ++arrivals_;
     arrival_tokens_ += static_cast<double>(arrival.prompt + arrival.output);
   }
-  if (r.start_s && r.waiting) queue_.add(*r.start_s, static_cast<double>(*r.waiting));
 }
 
 Analytics AnalyticsCollector::finish(const std::optional<ProfileFits>& fits) const {

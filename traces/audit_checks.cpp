@@ -96,6 +96,9 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
     }
   }
 
+  // A record that stands for no engine step (a stats snapshot, retractions logged alone) has no
+  // batch to judge: only its time counts.
+  const bool batch = r.steps > 0;
   if (in_window) {
     // Clock: starts never go back, durations are not negative.
     if (!r.start_s && !r.duration_s) {
@@ -131,6 +134,15 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
       }
     }
 
+  }
+  if (in_window && batch) {
+    // Limits the log states record by record (no spec, no header): say so once.
+    if (!logged_limits_named_) {
+      logged_limits_named_ = true;
+      if (!lim.budget.known && r.budget_tokens) tally_.set_limit(CheckKind::Budget, "as the log states it");
+      if (!lim.max_batch.known && r.budget_requests) tally_.set_limit(CheckKind::BatchLimit, "as the log states it");
+      if (!lim.kv_tokens.known && r.kv_total_tokens) tally_.set_limit(CheckKind::Kv, "as the log states it");
+    }
     // Token budget.
     auto budget = lim.budget.or_logged(r.budget_tokens);
     if (!budget.known) {

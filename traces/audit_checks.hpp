@@ -62,6 +62,7 @@ class RecordChecks {
   std::unordered_map<std::string, std::unique_ptr<Stream>> streams_;
   Stream* last_ = nullptr;
   std::string last_name_;
+  bool logged_limits_named_ = false;
 };
 
 }  // namespace batchproof::traces

@@ -43,7 +43,18 @@ void LifecycleTracker::finish(std::int64_t id) {
   finished_.insert(id);
 }
 
+void LifecycleTracker::forget_stale() {
+  // A request of unknown length that no batch held in the last 4096 records is taken as gone.
+  constexpr std::int64_t kStale = 4096;
+  for (auto it = live_.begin(); it != live_.end();) {
+    if (!it->second.prompt && it->second.last_record < record_ - kStale) it = live_.erase(it);
+    else ++it;
+  }
+  sweep_at_ = std::max(sweep_at_, 2 * live_.size());
+}
+
 void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problems) {
+  if (live_.size() > sweep_at_) forget_stale();
   for (const auto& a : r.arrivals) {
     Life& life = live_[a.id];
     life.prompt = a.prompt;

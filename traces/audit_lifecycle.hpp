@@ -52,12 +52,16 @@ class LifecycleTracker {
     bool reported = false;
   };
   void finish(std::int64_t id);
+  // Forgets requests of unknown length not seen for a long time: without departures or
+  // lengths nothing says they finished, and memory must stay bounded.
+  void forget_stale();
 
   bool arrivals_complete_, vidur_;
   bool saw_prompts_ = false, saw_departures_ = false;
   std::unordered_map<std::int64_t, Life> live_;
   IdIntervals finished_;
   std::int64_t record_ = 0;  // records seen
+  std::size_t sweep_at_ = std::size_t{1} << 16;  // live requests that trigger forget_stale()
 };
 
 }  // namespace batchproof::traces

@@ -67,7 +67,7 @@ struct LineFit {
 };
 
 struct Analytics {
-  std::int64_t iterations = 0;           // records inside the window
+  std::int64_t iterations = 0;           // engine steps the records inside the window stand for
   std::int64_t tokens = 0;               // tokens processed, where logged
   double span_s = 0;                     // from the first start to the last end seen
   double busy_s = 0;                     // Σ iteration durations

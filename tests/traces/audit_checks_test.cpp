@@ -45,7 +45,7 @@ TEST_CASE("budget_exceeded: a batch over the budget, one at it, and a log withou
   logged.budget_tokens = 512;
   auto from_log = audit_records(Format::TrtllmIterStats, {logged});
   CHECK(from_log.check(CheckKind::Budget).status == CheckStatus::Violated);
-  CHECK(from_log.check(CheckKind::Budget).limit == "");
+  CHECK(from_log.check(CheckKind::Budget).limit == "as the log states it");
 
   auto unknown = audit_records(Format::TrtllmIterStats, {over});
   CHECK(unknown.check(CheckKind::Budget).status == CheckStatus::NotChecked);
@@ -376,4 +376,25 @@ TEST_CASE("not_work_conserving from logged counts: TensorRT-LLM's and SGLang's r
   sglang.decode_requests.reset();
   CHECK(audit_records(Format::Sglang, {sglang}, limits).check(CheckKind::WorkConservation).status ==
         CheckStatus::Clean);
+}
+
+TEST_CASE("lifecycle: requests of unknown length are forgotten when long unseen, so memory stays bounded",
+          "[audit][checks]") {
+  // A Vidur trace without --arrivals: no lengths, no departures; every id seen once.
+  LifecycleTracker tracker(false, core::Accounting::Paper);
+  std::vector<std::string> problems;
+  Iteration r;
+  r.has_items = true;
+  for (std::int64_t id = 0; id < 200000; ++id) {
+    r.items = {{id, 4, false, {}, {}}};
+    tracker.add(r, problems);
+  }
+  CHECK(problems.empty());
+  CHECK(tracker.live_requests() <= 65537);
+  // What is still remembered is still judged: prompt tokens after an output token.
+  r.items = {{199999, 0, true, {}, {}}};
+  tracker.add(r, problems);
+  r.items = {{199999, 3, false, {}, {}}};
+  tracker.add(r, problems);
+  CHECK(problems == std::vector<std::string>{"request 199999 gets prompt tokens after 1 output tokens"});
 }
