@@ -15,7 +15,8 @@
 // An iteration with prompt tokens is a Prefill line at its start time (our engines mix decodes
 // into prefill batches, as SGLang's --enable-mixed-chunk does, so the server args say so):
 // #new-seq = requests with prompt tokens, #new-token = those tokens, #cached-token = 0 (no
-// prefix cache), token usage = kv_used / capacity (2 decimals; 0 when memory is not modelled),
+// prefix cache), token usage = kv_used / capacity (2 decimals; left out, on every line, when
+// memory is not modelled),
 // #running-req = the requests running beside the batch (running after the iteration, less the
 // batch's prompt requests still running: SGLang logs its running batch before the prefill batch
 // joins it), #queue-req = waiting after, #pending-token = prompt
@@ -92,7 +93,7 @@ class SglangWriter final : public ForeignTraceWriter {
       append_int(o, c.prefill_requests);
       append(o, ", #new-token: ");
       append_int(o, c.prefill_tokens);
-      append(o, ", #cached-token: 0, token usage: ");
+      append(o, ", #cached-token: 0");
       usage(o, it.kv_used);
       append(o, ", #running-req: ");
       append_int(o, running_beside(it));
@@ -113,7 +114,6 @@ class SglangWriter final : public ForeignTraceWriter {
         append_int(o, c.decode_requests);
         append(o, ", #token: ");
         append_int(o, it.kv_used);
-        append(o, ", token usage: ");
         usage(o, it.kv_used);
         append(o, ", cuda graph: True, gen throughput (token/s): ");
         const double gap = it.end_s - last_decode_s_;
@@ -157,9 +157,12 @@ class SglangWriter final : public ForeignTraceWriter {
     return std::max<std::int64_t>(0, it.running - joining);
   }
 
+  // ", token usage: 0.16": the share of the KV pool in use; left out when the engine's memory
+  // is not modelled (there is no pool to share).
   void usage(std::string& o, std::int64_t kv_used) const {
-    const double capacity = static_cast<double>(header_.kv_capacity_tokens.value_or(0));
-    append_fixed(o, capacity > 0 ? static_cast<double>(kv_used) / capacity : 0.0, 2);
+    if (!header_.kv_capacity_tokens || *header_.kv_capacity_tokens <= 0) return;
+    append(o, ", token usage: ");
+    append_fixed(o, static_cast<double>(kv_used) / static_cast<double>(*header_.kv_capacity_tokens), 2);
   }
 
   void flush() {

@@ -19,8 +19,8 @@
 // Every iteration is an Iteration line, logged at its end: context requests/tokens = requests
 // with prompt tokens and those tokens, generation requests = decode-only requests, generation
 // tokens = output tokens, elapsed time = end_s − start_s (2 decimals), GPU KV cache usage =
-// kv_used / capacity (1 decimal; left out when memory is not modelled, and so is the KV
-// start-up line). The token budget and the batch cap, when the engine has them, are in the
+// kv_used / capacity (1 decimal; left out of every line when memory is not modelled, and so is
+// the KV start-up line). The token budget and the batch cap, when the engine has them, are in the
 // start-up lines as vLLM's max_num_batched_tokens and max_num_seqs. The first iteration that
 // ends at or after each multiple of stats_interval_s is followed by the periodic stats line:
 // throughputs over the interval, Running / Waiting after that iteration. Each departure is an
@@ -95,10 +95,7 @@ class VllmWriter final : public ForeignTraceWriter {
     append(o, " generation tokens, iteration elapsed time: ");
     append_fixed(o, (it.end_s - it.start_s) * 1000.0, 2);
     append(o, " ms");
-    if (header_.kv_capacity_tokens) {
-      append(o, ", GPU KV cache usage: ");
-      usage(o, it.kv_used);
-    }
+    usage(o, it.kv_used);
     o += '\n';
     prompt_tokens_ += c.prefill_tokens;
     generated_ += c.decode_tokens;
@@ -113,7 +110,7 @@ class VllmWriter final : public ForeignTraceWriter {
       append_int(o, it.running);
       append(o, " reqs, Waiting: ");
       append_int(o, it.waiting);
-      append(o, " reqs, GPU KV cache usage: ");
+      append(o, " reqs");
       usage(o, it.kv_used);
       append(o, ", Prefix cache hit rate: 0.0%\n");
       prompt_tokens_ = generated_ = 0;
@@ -150,10 +147,11 @@ class VllmWriter final : public ForeignTraceWriter {
     }
   }
 
-  // "37.1%"; 0.0% when memory is not modelled.
+  // ", GPU KV cache usage: 37.1%"; left out when memory is not modelled (no cache to fill).
   void usage(std::string& o, std::int64_t kv_used) const {
-    const double capacity = static_cast<double>(header_.kv_capacity_tokens.value_or(0));
-    append_fixed(o, capacity > 0 ? 100.0 * static_cast<double>(kv_used) / capacity : 0.0, 1);
+    if (!header_.kv_capacity_tokens || *header_.kv_capacity_tokens <= 0) return;
+    append(o, ", GPU KV cache usage: ");
+    append_fixed(o, 100.0 * static_cast<double>(kv_used) / static_cast<double>(*header_.kv_capacity_tokens), 1);
     o += '%';
   }
 
