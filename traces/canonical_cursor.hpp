@@ -29,6 +29,7 @@ class Cursor {
   explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
 
   bool at_end() const { return p_ == end_; }
+  const char* position() const { return p_; }
   bool peek(char c) const { return p_ < end_ && *p_ == c; }
 
   // The literal's length is known at compile time: the compare is a word or two (the last

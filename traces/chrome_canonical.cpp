@@ -45,22 +45,27 @@ bool sarathi_args(Cursor& c, ChromeEvent& e) {
 
 }  // namespace
 
-bool read_canonical_event(std::string_view text, ChromeEvent& e) {
+std::size_t canonical_event_length(std::string_view text, ChromeEvent& e) {
   Cursor c(text);
   std::string_view name;
   std::int64_t pid = 0;
   if (!c.literal("{\"name\": ") || !c.plain_string(name) || !c.literal(", \"ph\": \"X\", \"ts\": ") ||
       !c.number(e.ts_us) || !c.literal(", \"dur\": ") || !c.number(e.dur_us) || e.dur_us < 0 ||
       !c.literal(", \"pid\": ") || !c.integer(pid) || !c.literal(", \"tid\": "))
-    return false;
+    return 0;
   e.pid = pid;
   e.pid_text.clear();
   e.scheduler = c.literal("\"scheduler\"");
   e.stage = 0;
-  if (!e.scheduler && !c.integer(e.stage)) return false;
-  if (!c.literal(", \"args\": {")) return false;
+  if (!e.scheduler && !c.integer(e.stage)) return 0;
+  if (!c.literal(", \"args\": {")) return 0;
   const bool args = c.literal("\"batch_id\": ") ? vidur_args(c, e) : sarathi_args(c, e);
-  return args && c.literal("}}") && c.at_end() && e.ids.size() == e.counts.size() && non_negative_all(e.counts);
+  if (!args || !c.literal("}}") || e.ids.size() != e.counts.size() || !non_negative_all(e.counts)) return 0;
+  return static_cast<std::size_t>(c.position() - text.data());
+}
+
+bool read_canonical_event(std::string_view text, ChromeEvent& e) {
+  return !text.empty() && canonical_event_length(text, e) == text.size();
 }
 
 }  // namespace batchproof::traces

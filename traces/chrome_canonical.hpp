@@ -29,4 +29,8 @@ struct ChromeEvent {
 // the general path would accept; false (with `e` in any state) otherwise.
 bool read_canonical_event(std::string_view text, ChromeEvent& e);
 
+// The same for an event at the start of `text` (followed by whatever comes next): its length,
+// or 0 if what starts `text` is not such an event. Such an event holds no line end.
+std::size_t canonical_event_length(std::string_view text, ChromeEvent& e);
+
 }  // namespace batchproof::traces

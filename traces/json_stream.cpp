@@ -300,7 +300,7 @@ bool JsonRecordStream::open(Shape shape, std::string_view key) {
 
 JsonRecordStream::Next JsonRecordStream::next(JsonRecord& record) {
   record.text = {};
-  record.cut = record.too_long = false;
+  record.cut = record.too_long = record.parsed = false;
   record.problem.clear();
   if (ended_) return Next::End;
   skip_space();
@@ -335,6 +335,16 @@ JsonRecordStream::Next JsonRecordStream::next(JsonRecord& record) {
   first_ = false;
   record.line = line_;
   record.col = col_here();
+  record.parsed = false;
+  if (quick_ && record.problem.empty() && peek() == '{') {
+    const std::size_t n = quick_(block_.substr(pos_));
+    if (n > 0) {
+      record.text = block_.substr(pos_, n);
+      record.parsed = true;
+      pos_ += n;
+      return Next::Record;
+    }
+  }
   scan_value(record, true);
   return Next::Record;
 }
@@ -493,7 +503,7 @@ bool JsonRecords::open(Shape shape, std::string_view key) {
 
 bool JsonRecords::next(JsonRecord& record) {
   if (!next_record(record)) return false;
-  record.text = json::padded(record.text, input_.padded(), scratch_);
+  if (!record.parsed) record.text = json::padded(record.text, input_.padded(), scratch_);
   return true;
 }
 
@@ -516,6 +526,7 @@ bool JsonRecords::next_record(JsonRecord& record) {
     record.col = static_cast<std::int64_t>(start) + 1;
     record.cut = !input_.line_terminated();
     record.too_long = input_.line_too_long();
+    record.parsed = false;
     record.problem.clear();
     return true;
   }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@ struct JsonRecord {
   std::int64_t col = 0;
   bool cut = false;        // the input ends inside it
   bool too_long = false;   // longer than the cap: read past, `text` holds its first bytes
+  bool parsed = false;     // the reader's quick parser read it (see JsonRecordStream::set_quick)
   std::string problem;     // set when the structure around it is wrong: report, do not parse
 };
 
@@ -49,6 +51,12 @@ class JsonRecordStream {
   // how, at problem_line():problem_col().
   bool open(Shape shape, std::string_view key = {});
   Next next(JsonRecord& record);
+  // A parser of records in one exact form, tried on the bytes where a record starts (to the
+  // end of the block): it returns the record's length if it read one (keeping what it read for
+  // its reader), else 0. A record it reads is not scanned again (JsonRecord::parsed); it must
+  // hold no line end.
+  using Quick = std::function<std::size_t(std::string_view)>;
+  void set_quick(Quick quick) { quick_ = std::move(quick); }
   // After End: the array was closed by ']' (false: the input ended before it).
   bool closed() const { return closed_; }
   // After an array has ended: moves into the next top-level array, if another follows (the
@@ -81,6 +89,7 @@ class JsonRecordStream {
 
   Input& input_;
   std::size_t max_record_;
+  Quick quick_;
   Shape shape_ = Shape::Sequence;
   std::string_view block_;
   std::size_t pos_ = 0;
@@ -111,6 +120,7 @@ class JsonRecords {
 
   // False when the document is not of that shape: problem() says how and where.
   bool open(Shape shape, std::string_view key = {});
+  void set_quick(JsonRecordStream::Quick quick) { stream_.set_quick(std::move(quick)); }
   // The next record; false at the end of the input.
   bool next(JsonRecord& record);
   // The input ended inside an array, before its ']'.
