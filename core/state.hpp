@@ -13,8 +13,8 @@ struct Request {
   // (Fields that every iteration reads come first, within one cache line.)
   std::int64_t id = 0;
   // Prompt tokens to prefill, and output tokens to produce, in all. A request preempted by
-  // recompute restarts with prompt = every token it had processed and output = what is left
-  // (Vidur's restart(); MODEL.md §6).
+  // recompute restarts with prompt = every token it had processed and output = the rest of its
+  // work, prompt tokens it had not reached included (Vidur's restart(); MODEL.md §6).
   std::int64_t prompt = 0;
   std::int64_t output = 0;
   std::int64_t prefilled = 0;  // prompt tokens processed

@@ -388,10 +388,16 @@ class Former {
 };
 
 // Restart by recompute: every processed token becomes prompt to process again.
+// Vidur's restart() (docs/VIDUR-SCHEDULERS.md): P' = processed, D' = P + D - P'. The work is
+// kept whole: a request preempted part-way through its prompt owes the rest of it as decode
+// iterations, as in Vidur, rather than losing it.
 void restart(Request& r) {
-  std::int64_t processed = r.prefilled + r.decoded;
-  r.output -= r.decoded;
-  r.prompt = processed;
+  const std::int64_t processed = r.prefilled + r.decoded;
+  const std::int64_t total = r.prompt + r.output;
+  if (processed > 0) {
+    r.prompt = processed;
+    r.output = total - processed;
+  }
   r.prefilled = 0;
   r.decoded = 0;
   r.kv_held = 0;

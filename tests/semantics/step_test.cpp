@@ -242,6 +242,27 @@ TEST_CASE("memory exhaustion: a decode that needs a block preempts the youngest,
   CHECK(restarted.restarts == 1);
 }
 
+TEST_CASE("a request preempted part-way through its prompt keeps the rest of its work (Vidur's restart)") {
+  core::Spec spec = engine_spec(
+      "token_budget 512 tokens\nkv_cache 4 blocks\nblock_size 16 tokens\npreemption recompute_youngest\n"
+      "policy { decode running fcfs prefill started fcfs chunk }");
+  // Request 2 has prefilled 32 of its 40 prompt tokens when request 1's decode needs a block.
+  core::Request a = decoding(1, 30, 10, 2, 0);
+  a.kv_held = 32;
+  core::Request b = waiting(2, 40, 10);
+  b.prefilled = 32;
+  b.kv_held = 32;
+  b.admitted_seq = 1;
+  core::EngineState s = state_of({a, b}, {});
+  auto out = core::step(engine(spec, "e"), s);
+  CHECK(out.preempted == std::vector<std::int64_t>{2});
+  REQUIRE(s.waiting.size() == 1);
+  const core::Request& restarted = s.waiting.front();
+  CHECK(restarted.prompt == 32);   // P' = processed
+  CHECK(restarted.output == 18);   // D' = P + D - P' = 40 + 10 - 32: the 8 prompt tokens not reached are kept
+  CHECK(restarted.remaining_work() == 50);
+}
+
 TEST_CASE("without preemption, a decode that finds no memory waits") {
   core::Spec spec = engine_spec("token_budget 512 tokens\nkv_cache 64 tokens\npolicy { decode running fcfs }");
   core::Request a = decoding(1, 30, 10, 2, 0), b = decoding(2, 28, 10, 4, 1);
