@@ -46,17 +46,14 @@ void LifecycleTracker::finish(std::int64_t id) {
 void LifecycleTracker::forget_stale() {
   // A request of unknown length that no batch held in the last 4096 records is taken as gone.
   constexpr std::int64_t kStale = 4096;
-  for (auto it = live_.begin(); it != live_.end();) {
-    if (!it->second.prompt && it->second.last_record < record_ - kStale) it = live_.erase(it);
-    else ++it;
-  }
+  live_.erase_if([&](std::int64_t, const Life& life) { return !life.prompt && life.last_record < record_ - kStale; });
   sweep_at_ = std::max(sweep_at_, 2 * live_.size());
 }
 
 void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problems) {
   if (live_.size() > sweep_at_) forget_stale();
   for (const auto& a : r.arrivals) {
-    Life& life = live_[a.id];
+    Life& life = live_.get(a.id);
     life.prompt = a.prompt;
     life.output = a.output;
     saw_prompts_ = true;
@@ -66,9 +63,8 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
     const bool gets_tokens = item.prefill > 0 || item.decode;
     if (item.paused.value_or(false) && !gets_tokens) {
       // Preempted by recompute: it starts over with everything it had processed as its prompt.
-      auto it = live_.find(item.id);
-      if (it != live_.end()) {
-        Life& life = it->second;
+      if (Life* found = live_.find(item.id)) {
+        Life& life = *found;
         if (life.output) *life.output -= life.decoded;
         if (life.prompt) life.prompt = life.prefilled + life.decoded;
         life.prefilled = 0;
@@ -77,20 +73,22 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
       continue;
     }
     if (!gets_tokens) continue;
-    if (finished_.contains(item.id)) {
+    // A live request has not finished (finish() forgets it): the set of finished ones is asked
+    // only about the others.
+    Life* found = live_.find(item.id);
+    if (!found && finished_.contains(item.id)) {
       problems.push_back(fmt::format("request {} gets a token after it finished", item.id));
       continue;
     }
-    auto it = live_.find(item.id);
-    if (it == live_.end()) {
+    if (!found) {
       if (arrivals_complete_) {
         problems.push_back(fmt::format("request {} is in the batch but never arrived", item.id));
         finished_.insert(item.id);  // once is enough
         continue;
       }
-      it = live_.emplace(item.id, Life{}).first;
+      found = &live_.get(item.id);
     }
-    Life& life = it->second;
+    Life& life = *found;
     if (life.last_record == record_) {
       problems.push_back(fmt::format("request {} has two items in one batch", item.id));
       continue;

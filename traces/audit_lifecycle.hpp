@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/engine.hpp"
+#include "traces/id_window_map.hpp"
 #include "traces/record.hpp"
 
 namespace batchproof::traces {
@@ -58,7 +59,7 @@ class LifecycleTracker {
 
   bool arrivals_complete_, vidur_;
   bool saw_prompts_ = false, saw_departures_ = false;
-  std::unordered_map<std::int64_t, Life> live_;
+  IdWindowMap<Life> live_;
   IdIntervals finished_;
   std::int64_t record_ = 0;  // records seen
   std::size_t sweep_at_ = std::size_t{1} << 16;  // live requests that trigger forget_stale()

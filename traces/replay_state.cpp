@@ -1,6 +1,7 @@
 #include "traces/replay_state.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/step.hpp"
 
@@ -94,20 +95,34 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
                                     const core::TraceIteration& record, ReplayScratch& scratch) {
   const std::int64_t block = std::max<std::int64_t>(1, engine.block_size);
   const bool vidur = engine.accounting == core::Accounting::Vidur;
+  // Where each request is, by id: a table indexed by id when the ids present are compact (the
+  // common case: ids are arrival numbers), else a sorted list searched.
   auto& where = scratch.where;
+  auto& dense = scratch.dense;
   where.clear();
   std::int64_t with_work = 0;  // requests that could take a token
-  auto count_work = [&](const core::Request& r) { with_work += r.remaining_prompt() > 0 || r.decoded < r.output; };
-  for (std::size_t i = 0; i < s.running.size(); ++i) {
-    where.push_back({s.running[i].id, {false, i}});
-    count_work(s.running[i]);
+  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
+  auto note = [&](const core::Request& r, core::EngineState::Ref ref) {
+    with_work += r.remaining_prompt() > 0 || r.decoded < r.output;
+    where.push_back({r.id, ref});
+    lo = std::min(lo, r.id);
+    hi = std::max(hi, r.id);
+  };
+  for (std::size_t i = 0; i < s.running.size(); ++i) note(s.running[i], {false, i});
+  for (std::size_t i = 0; i < s.waiting.size(); ++i) note(s.waiting[i], {true, i});
+  const bool compact = !where.empty() && hi - lo < 8 * static_cast<std::int64_t>(where.size()) + 64;
+  if (compact) {
+    dense.assign(static_cast<std::size_t>(hi - lo + 1), -1);
+    for (std::size_t k = 0; k < where.size(); ++k) dense[static_cast<std::size_t>(where[k].first - lo)] = static_cast<std::int64_t>(k);
+  } else {
+    std::sort(where.begin(), where.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   }
-  for (std::size_t i = 0; i < s.waiting.size(); ++i) {
-    where.push_back({s.waiting[i].id, {true, i}});
-    count_work(s.waiting[i]);
-  }
-  std::sort(where.begin(), where.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   auto find = [&](std::int64_t id) -> const core::EngineState::Ref* {
+    if (compact) {
+      if (id < lo || id > hi) return nullptr;
+      std::int64_t k = dense[static_cast<std::size_t>(id - lo)];
+      return k < 0 ? nullptr : &where[static_cast<std::size_t>(k)].second;
+    }
     auto it = std::lower_bound(where.begin(), where.end(), id, [](const auto& e, std::int64_t v) { return e.first < v; });
     return it != where.end() && it->first == id ? &it->second : nullptr;
   };

@@ -36,7 +36,8 @@ core::Batch batch_from_trace(const core::TraceIteration& record);
 // not hold are ignored (the lifecycle check reports them). Returns how many items were ignored.
 // `scratch` is work space kept between calls, so that a replay allocates nothing once warm.
 struct ReplayScratch {
-  std::vector<std::pair<std::int64_t, core::EngineState::Ref>> where;  // by id, sorted
+  std::vector<std::pair<std::int64_t, core::EngineState::Ref>> where;  // (id, place); sorted when not dense
+  std::vector<std::int64_t> dense;  // id − lowest id -> index in `where`, or -1
   // Set by apply_logged_iteration: the batch gave every request present all it could take
   // (its whole remaining prompt, or its next decode token), so no token was left out at all.
   bool every_request_served = false;

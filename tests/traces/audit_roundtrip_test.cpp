@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "audit_test_support.hpp"
+#include "in_memory_input.hpp"
 #include "sim/engine_sim.hpp"
+#include "traces/foreign_trace_stream.hpp"
 
 using namespace batchproof;
 using namespace batchproof::traces;
@@ -118,4 +120,65 @@ TEST_CASE("the audit's analytics and profile fit on a simulated run", "[audit][r
   CHECK(*a.budget_utilisation <= 1);
   REQUIRE(a.queue_growing);
   CHECK_FALSE(*a.queue_growing);
+}
+
+namespace {
+
+// The same run written as a real engine's log (traces/foreign_writers.hpp), audited through
+// that format's reader.
+AuditReport audit_foreign(const std::string& engine_name, Format format, bool with_spec) {
+  std::istringstream own(simulated_trace(engine_name));
+  std::ostringstream log;
+  {
+    ForeignTraceStream foreign(format, log);
+    foreign << own.rdbuf();
+    REQUIRE(foreign.finish());
+  }
+  AuditOptions options;
+  if (with_spec) {
+    options.engine = paper_policies().find_engine("vllm_vanilla");
+    options.spec_file = "examples/paper_policies.bp";
+  }
+  Auditor auditor(audit_setup(format, options, std::nullopt));
+  auto reader = make_reader(format, std::make_unique<testing::InMemoryInput>("log", log.str()));
+  Iteration record;
+  while (reader->next(record)) auditor.add(record, "log");
+  REQUIRE_FALSE(reader->fatal());
+  CHECK(reader->malformed_count() == 0);
+  return auditor.finish(reader->malformed_count());
+}
+
+}  // namespace
+
+TEST_CASE("round trip through TensorRT-LLM's IterationStats: vanilla vLLM's unscheduled decodes are caught",
+          "[audit][roundtrip]") {
+  // Against vanilla vLLM's engine (budget 512, no batch limit, no KV limit, no reservation).
+  auto vllm = audit_foreign("vllm_vanilla", Format::TrtllmIterStats, true);
+  CHECK(vllm.check(CheckKind::WorkConservation).status == CheckStatus::Violated);
+  CHECK(vllm.check(CheckKind::MixedBatch).status == CheckStatus::Clean);
+  CHECK(vllm.check(CheckKind::Budget).status == CheckStatus::Clean);
+  CHECK(vllm.check(CheckKind::IterationGap).status == CheckStatus::Clean);
+  REQUIRE_FALSE(messages(vllm, CheckKind::WorkConservation).empty());
+  CHECK_THAT(messages(vllm, CheckKind::WorkConservation).front(), Catch::Contains("sat unscheduled"));
+
+  auto sarathi = audit_foreign("sarathi", Format::TrtllmIterStats, false);
+  CHECK(sarathi.violation_count == 0);
+  CHECK(sarathi.check(CheckKind::Budget).status == CheckStatus::Clean);
+  CHECK(sarathi.check(CheckKind::Budget).limit == "as the log states it");
+  // Sarathi-Serve mixes phases, which vanilla vLLM's policy never does.
+  auto mixed = audit_foreign("sarathi", Format::TrtllmIterStats, true);
+  CHECK(mixed.check(CheckKind::MixedBatch).status == CheckStatus::Violated);
+}
+
+TEST_CASE("round trip through vLLM's iteration log: what the log cannot say is not checked", "[audit][roundtrip]") {
+  auto report = audit_foreign("vllm_vanilla", Format::Vllm, true);
+  CHECK(report.check(CheckKind::WorkConservation).status == CheckStatus::NotChecked);
+  CHECK(report.check(CheckKind::WorkConservation).reason ==
+        "the format does not log the waiting queue beside each batch");
+  CHECK(report.check(CheckKind::Budget).status == CheckStatus::Clean);
+  CHECK(report.check(CheckKind::MixedBatch).status == CheckStatus::Clean);
+  CHECK(report.check(CheckKind::PolicyDivergence).status == CheckStatus::NotChecked);
+  CHECK(report.violation_count == 0);
+  REQUIRE(report.profile_fit);
+  CHECK(report.profile_fit->staircase.model.b0 == 128);
 }
