@@ -164,23 +164,42 @@ core::TimeModel table(const Groups& groups) {
 
 }  // namespace
 
-void TimingSamples::add(std::int64_t tokens, double seconds) {
-  if (tokens <= 0 || !std::isfinite(seconds)) return;
-  auto it = groups_.find(tokens);
-  if (it == groups_.end()) {
-    if (groups_.size() >= kMaxSizes) {
-      ++left_out_;
-      return;
-    }
-    it = groups_.emplace(tokens, Group{0, 0, 0, seconds, seconds}).first;
-  }
-  Group& g = it->second;
+void TimingSamples::take(Group& g, double seconds) {
+  if (g.n == 0) g.min = g.max = seconds;
   ++g.n;
   g.sum += seconds;
   g.sum_sq += seconds * seconds;
   g.min = std::min(g.min, seconds);
   g.max = std::max(g.max, seconds);
+}
+
+void TimingSamples::add(std::int64_t tokens, double seconds) {
+  if (tokens <= 0 || !std::isfinite(seconds)) return;
+  Group* g = nullptr;
+  if (tokens < kDenseSizes) {
+    if (static_cast<std::size_t>(tokens) >= dense_.size()) dense_.resize(static_cast<std::size_t>(tokens) + 1);
+    g = &dense_[static_cast<std::size_t>(tokens)];
+  } else {
+    auto it = sparse_.find(tokens);
+    if (it == sparse_.end()) {
+      if (sizes_ >= kMaxSizes) {
+        ++left_out_;
+        return;
+      }
+      it = sparse_.emplace(tokens, Group{}).first;
+    }
+    g = &it->second;
+  }
+  sizes_ += g->n == 0 ? 1 : 0;
+  take(*g, seconds);
   ++count_;
+}
+
+std::map<std::int64_t, TimingSamples::Group> TimingSamples::groups() const {
+  std::map<std::int64_t, Group> out(sparse_);
+  for (std::size_t b = 0; b < dense_.size(); ++b)
+    if (dense_[b].n > 0) out.emplace(static_cast<std::int64_t>(b), dense_[b]);
+  return out;
 }
 
 const ProfileFit& ProfileFits::get(core::TimeModel::Form form) const {
@@ -193,7 +212,7 @@ const ProfileFit& ProfileFits::get(core::TimeModel::Form form) const {
 }
 
 std::optional<ProfileFits> fit_profile(const TimingSamples& samples, const FitOptions& options) {
-  const auto& groups = samples.groups();
+  const auto groups = samples.groups();
   if (groups.size() < 3) return std::nullopt;
   ProfileFits fits;
   fits.staircase = assess(groups, staircase(groups, options.staircase_b0));

@@ -20,21 +20,27 @@ class TimingSamples {
  public:
   // Past this many distinct batch sizes, samples of new sizes are counted and left out.
   static constexpr std::size_t kMaxSizes = std::size_t{1} << 20;
+  // Sizes below this are kept in a table indexed by size (no search per sample); the rest in a map.
+  static constexpr std::int64_t kDenseSizes = std::int64_t{1} << 16;
 
   void add(std::int64_t tokens, double seconds);
   std::int64_t count() const { return count_; }
   std::int64_t left_out() const { return left_out_; }
-  std::size_t sizes() const { return groups_.size(); }
+  std::size_t sizes() const { return sizes_; }
 
   struct Group {
     std::int64_t n = 0;
     double sum = 0, sum_sq = 0, min = 0, max = 0;
   };
-  const std::map<std::int64_t, Group>& groups() const { return groups_; }
+  // Every size with its samples, in increasing size.
+  std::map<std::int64_t, Group> groups() const;
 
  private:
-  std::map<std::int64_t, Group> groups_;
+  static void take(Group& g, double seconds);
+  std::vector<Group> dense_;              // by size, below kDenseSizes
+  std::map<std::int64_t, Group> sparse_;  // the larger sizes
   std::int64_t count_ = 0, left_out_ = 0;
+  std::size_t sizes_ = 0;
 };
 
 // How the residuals (measured − fitted) look over one range of batch sizes.
