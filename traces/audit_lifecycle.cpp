@@ -64,9 +64,13 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
     if (item.paused.value_or(false) && !gets_tokens) {
       // Preempted by recompute: it starts over with everything it had processed as its prompt.
       if (Life* found = live_.find(item.id)) {
+        // As core::step restarts: the processed tokens become the prompt, the rest output.
         Life& life = *found;
-        if (life.output) *life.output -= life.decoded;
-        if (life.prompt) life.prompt = life.prefilled + life.decoded;
+        const std::int64_t processed = life.prefilled + life.decoded;
+        if (processed > 0 && life.prompt) {
+          if (life.output) *life.output = *life.prompt + *life.output - processed;
+          life.prompt = processed;
+        }
         life.prefilled = 0;
         life.decoded = 0;
       }

@@ -24,11 +24,16 @@ std::int64_t reservation(const core::Engine& e, const core::Request& r) {
   return 0;
 }
 
-// Restart by recompute (MODEL.md §6): every processed token becomes prompt to process again.
+// Restart by recompute, as core::step restarts (MODEL.md §6): every processed token becomes
+// prompt to process again, and the rest of the request's tokens output (Vidur's restart:
+// D' = P + D - P').
 void restart(core::Request& r) {
-  std::int64_t processed = r.prefilled + r.decoded;
-  r.output -= r.decoded;
-  r.prompt = processed;
+  const std::int64_t processed = r.prefilled + r.decoded;
+  const std::int64_t total = r.prompt + r.output;
+  if (processed > 0) {
+    r.prompt = processed;
+    r.output = total - processed;
+  }
   r.prefilled = 0;
   r.decoded = 0;
   r.kv_held = 0;

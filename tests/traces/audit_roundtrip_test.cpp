@@ -182,3 +182,42 @@ TEST_CASE("round trip through vLLM's iteration log: what the log cannot say is n
   REQUIRE(report.profile_fit);
   CHECK(report.profile_fit->staircase.model.b0 == 128);
 }
+
+TEST_CASE("round trip under memory pressure: preemptions replayed, reservation waiting as notes", "[audit][roundtrip]") {
+  // Vidur's Sarathi-Serve (KV of 3072 blocks, whole-prompt reservation, recompute of the
+  // youngest) under long requests: it preempts, and waits for memory at admission.
+  auto spec = spec_of(R"(
+    import "../../examples/vidur_engines.bp"
+    workload long {
+      arrivals poisson 6 req/s
+      prompt   uniform 500 .. 2000 tokens
+      output   uniform 200 .. 800 tokens
+    }
+  )");
+  const core::Engine& engine = *spec.find_engine("vidur_sarathi");
+  std::ostringstream out;
+  core::TraceWriter writer(out);
+  sim::SimOptions options;
+  options.requests = 300;
+  options.trace = &writer;
+  auto result = sim::simulate_engine(engine, *spec.find_workload("long"), options);
+  writer.flush();
+  REQUIRE(result.preemptions > 0);
+
+  AuditOptions with_spec;
+  with_spec.engine = &engine;
+  with_spec.spec_file = "spec.bp";
+  auto report = audit_trace(out.str(), with_spec);
+  CHECK(report.violation_count == 0);
+  CHECK(report.check(CheckKind::PolicyDivergence).status == CheckStatus::Clean);
+  CHECK(report.check(CheckKind::Lifecycle).status == CheckStatus::Clean);
+  CHECK(report.check(CheckKind::Kv).status == CheckStatus::Clean);
+  CHECK(report.check(CheckKind::WorkConservation).notes > 0);
+  for (const auto& n : report.notes)
+    CHECK_THAT(n.message, Catch::Contains("allowed by the configuration of engine vidur_sarathi"));
+
+  // From the header alone, the same waiting is a violation: nothing says the engine reserves.
+  auto bare = audit_trace(out.str());
+  CHECK(bare.check(CheckKind::WorkConservation).status == CheckStatus::Violated);
+  CHECK(bare.check(CheckKind::Lifecycle).status == CheckStatus::Clean);
+}
