@@ -56,6 +56,8 @@ void LifecycleTracker::add(const Iteration& r, std::vector<std::string>& problem
     Life& life = live_.get(a.id);
     life.prompt = a.prompt;
     life.output = a.output;
+    life.prefilled = a.prefilled;
+    life.decoded = a.decoded;
     saw_prompts_ = true;
   }
   ++record_;

@@ -86,14 +86,22 @@ OwnTraceAudit audit_own_trace(std::istream& in, const std::string& path, const A
   std::optional<Auditor> auditor;
   std::optional<core::TraceHeader> header;
   Iteration normalised;
+  // The requests of a state record are present before the next iteration: they reach the
+  // record checks as that iteration's arrivals, with their progress (as the fast reader does).
+  std::vector<ArrivalItem> present;
   while (reader.next(record)) {
     if (auto* h = std::get_if<core::TraceHeader>(&record)) {
       header = *h;
       auditor.emplace(audit_setup(Format::Batchproof, options, header));
     } else if (auto* s = std::get_if<core::TraceState>(&record)) {
       auditor->add_state(*s);
+      for (const auto& r : s->requests) present.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded});
     } else if (auto* it = std::get_if<core::TraceIteration>(&record)) {
       iteration_from_trace(*it, *header, reader.location().line, normalised);
+      if (!present.empty()) {
+        normalised.arrivals.insert(normalised.arrivals.begin(), present.begin(), present.end());
+        present.clear();
+      }
       normalised.stream.clear();
       auditor->add_trace(*it, normalised, path);
     }

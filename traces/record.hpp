@@ -28,6 +28,9 @@ struct ArrivalItem {
   double time_s = 0;
   std::int64_t prompt = 0;
   std::int64_t output = 0;
+  // Progress when first seen part-way (a request of a state record that was already running).
+  std::int64_t prefilled = 0;
+  std::int64_t decoded = 0;
 };
 
 struct Iteration {

@@ -216,3 +216,13 @@ TEST_CASE("audit --arrivals replays a Vidur trace: work conservation and conform
   CHECK(bare.out.find("  policy_divergence     not checked  -        -           -      no replay: the trace states "
                       "no limits (give --spec and --engine)") != std::string::npos);
 }
+
+TEST_CASE("audit: the requests of a state record are present from the first iteration on") {
+  // docs/trace-format.md's example opens with a state record (with a request class, which takes
+  // the full reader's path): its requests are in the first batch and must not be reported as
+  // never arrived, nor as finished when they get their next token.
+  auto r = run_batchproof("audit tests/traces/data/batchproof_doc_example.jsonl --json");
+  CHECK(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["violations"].empty());
+}
