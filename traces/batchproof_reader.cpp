@@ -27,6 +27,7 @@
 #include "traces/json_values.hpp"
 #include "traces/reader_support.hpp"
 #include "traces/readers.hpp"
+#include "traces/trace_records.hpp"
 
 namespace batchproof::traces {
 
@@ -335,48 +336,12 @@ class BatchproofReader final : public RecordReader {
   }
 
   void to_record(std::int64_t number, Iteration& r) {
-    const core::TraceIteration& it = iteration_;
-    reset_record(r);
-    r.line = number;
-    r.index = it.index;
-    r.start_s = it.start_s;
-    r.duration_s = it.end_s - it.start_s;
-    r.has_items = true;
-    std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
-    r.items.reserve(it.items.size() + it.preempted.size());
-    for (const auto& x : it.items) {
-      r.items.push_back({x.id, x.prefill, x.decode, std::nullopt, std::nullopt});
-      prefill_requests += x.prefill > 0 ? 1 : 0;
-      prefill_tokens += x.prefill;
-      decodes += x.decode ? 1 : 0;
-    }
-    const std::size_t batch = r.items.size();
-    for (std::int64_t id : it.preempted) {
-      bool in_batch = false;
-      for (std::size_t k = 0; k < batch; ++k)
-        if (r.items[k].id == id) {
-          r.items[k].paused = true;
-          in_batch = true;
-        }
-      if (!in_batch) r.items.push_back({id, 0, false, false, true});
-    }
-    r.prefill_requests = prefill_requests;
-    r.prefill_tokens = prefill_tokens;
-    r.decode_requests = decodes;
-    r.decode_tokens = decodes;
-    r.running = it.running;
-    r.waiting = it.waiting;
-    r.preempted = static_cast<std::int64_t>(it.preempted.size());
-    r.kv_used_tokens = it.kv_used;
-    r.kv_total_tokens = header_.kv_capacity_tokens;
-    r.budget_tokens = header_.token_budget;
-    r.budget_requests = header_.max_batch;
+    iteration_from_trace(iteration_, header_, number, r);
+    // A state record's requests are present before this iteration: its first arrivals.
     if (!pending_.empty()) {
-      r.arrivals = std::move(pending_);
+      r.arrivals.insert(r.arrivals.begin(), pending_.begin(), pending_.end());
       pending_.clear();
     }
-    for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output});
-    r.departures.assign(it.departures.begin(), it.departures.end());
   }
 
   void finish() {

@@ -1,10 +1,12 @@
 #include "traces/trace_records.hpp"
 
+#include "traces/reader_support.hpp"
+
 namespace batchproof::traces {
 
 void iteration_from_trace(const core::TraceIteration& it, const core::TraceHeader& header, std::int64_t line,
                           Iteration& r) {
-  r = Iteration{};
+  reset_record(r);  // keeps the vectors' capacity: the own-format reader calls this per record
   r.line = line;
   r.index = it.index;
   r.start_s = it.start_s;
