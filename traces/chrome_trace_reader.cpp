@@ -111,32 +111,10 @@ class ChromeTraceReader final : public RecordReader {
   enum class Outcome { Record, Skip };
 
   bool start() {
-    const std::string_view head = input_->head();
-    std::size_t i = 0;
-    while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) ++i;
-    if (i == head.size()) {
-      if (input_->error())
-        diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
-      else
-        diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is empty", not_this_));
-      return false;
-    }
-    if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos) {
-      diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is binary (a NUL byte at offset {})", not_this_, nul));
-      return false;
-    }
-    std::size_t after = i + 1;
-    while (after < head.size() && (head[after] == ' ' || head[after] == '\t' || head[after] == '\r' || head[after] == '\n')) ++after;
-    // '[' opens JSON only before an object or the end ("[2026-04-05 ...]" opens a text log).
-    const bool array = head[i] == '[' && (after == head.size() || head[after] == '{' || head[after] == ']');
-    if (head[i] != '{' && !array) {
-      const auto line = 1 + std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(i), '\n');
-      diags_.error({input_->path(), clamp_int(line), 1},
-                   fmt::format("{}: expected JSON ({{\"traceEvents\": [...]}} or a list of events), found {}", not_this_,
-                               core::printable(head.substr(i, head.find('\n', i) - i))));
-      return false;
-    }
-    const auto shape = head[i] == '{' ? JsonRecords::Shape::Member : JsonRecords::Shape::Arrays;
+    const std::optional<std::size_t> opening =
+        json_opening(*input_, not_this_, "{\"traceEvents\": [...]} or a list of events", diags_);
+    if (!opening) return false;
+    const auto shape = input_->head()[*opening] == '{' ? JsonRecords::Shape::Member : JsonRecords::Shape::Arrays;
     if (!records_.open(shape, "traceEvents")) {
       diags_.error({input_->path(), clamp_int(records_.problem_line()), clamp_int(records_.problem_col())},
                    fmt::format("{}: {}", not_this_, records_.problem()));

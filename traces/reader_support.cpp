@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/line_diagnostics.hpp"
+
 namespace batchproof::traces {
 
 namespace {
@@ -117,6 +119,40 @@ void reset_record(Iteration& record) {
   record.arrivals = std::move(arrivals);
   record.departures = std::move(departures);
   record.stream = std::move(stream);
+}
+
+std::optional<std::size_t> json_opening(Input& input, std::string_view not_this, std::string_view expected,
+                                        core::Diagnostics& diags) {
+  const std::string_view head = input.head();
+  auto blank = [&](std::size_t k) {
+    return head[k] == ' ' || head[k] == '\t' || head[k] == '\r' || head[k] == '\n';
+  };
+  std::size_t i = 0;
+  while (i < head.size() && blank(i)) ++i;
+  if (i == head.size()) {
+    if (input.error())
+      diags.error({input.path(), 0, 0}, "cannot read log: " + *input.error());
+    else
+      diags.error({input.path(), 0, 0}, fmt::format("{}: the input is empty", not_this));
+    return std::nullopt;
+  }
+  if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos) {
+    diags.error({input.path(), 0, 0}, fmt::format("{}: the input is binary (a NUL byte at offset {})", not_this, nul));
+    return std::nullopt;
+  }
+  std::size_t after = i + 1;
+  while (after < head.size() && blank(after)) ++after;
+  const bool array = head[i] == '[' && (after == head.size() || head[after] == '{' || head[after] == ']');
+  if (head[i] != '{' && !array) {
+    const std::size_t line_start = head.rfind('\n', i) == std::string_view::npos ? 0 : head.rfind('\n', i) + 1;
+    const std::string_view line = head.substr(line_start, head.find('\n', line_start) - line_start);
+    diags.error({input.path(), 1 + clamp_int(std::count(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(i), '\n')), 1},
+                fmt::format("{}: expected JSON ({}), found {}", not_this, expected,
+                            core::printable(head.substr(i, head.find('\n', i) - i))),
+                kept_line(line, 1));
+    return std::nullopt;
+  }
+  return i;
 }
 
 }  // namespace batchproof::traces

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/source.hpp"
+#include "traces/reader.hpp"
 #include "traces/record.hpp"
 
 namespace batchproof::traces {
@@ -51,6 +52,13 @@ std::string kept_line(std::string_view line, std::int64_t col);
 
 // A size for a message: "64 MiB", "512 KiB", "100 bytes".
 std::string size_text(std::size_t bytes);
+
+// Where the JSON of a log opens in its head: the offset of its first '{' or '[' ('[' only
+// before an object or the end: "[2026-04-05 ...]" opens a text log). None, with a located
+// diagnostic ("<not_this>: the input is empty / binary / expected JSON (<expected>), found
+// ..."), when the input is empty, unreadable, binary or not JSON.
+std::optional<std::size_t> json_opening(Input& input, std::string_view not_this, std::string_view expected,
+                                        core::Diagnostics& diags);
 
 // Empties `record` for the next one, keeping the capacity of its vectors.
 void reset_record(Iteration& record);

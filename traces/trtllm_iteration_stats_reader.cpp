@@ -154,33 +154,8 @@ class TrtllmIterationStatsReader final : public RecordReader {
 
  private:
   bool start() {
-    const std::string_view head = input_->head();
-    std::size_t i = 0;
-    while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n')) ++i;
-    if (i == head.size()) {
-      if (input_->error())
-        diags_.error({input_->path(), 0, 0}, "cannot read log: " + *input_->error());
-      else
-        diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is empty", kNotThis));
-      return false;
-    }
-    if (const std::size_t nul = head.find('\0'); nul != std::string_view::npos) {
-      diags_.error({input_->path(), 0, 0}, fmt::format("{}: the input is binary (a NUL byte at offset {})", kNotThis, nul));
-      return false;
-    }
-    std::size_t after = i + 1;
-    while (after < head.size() && (head[after] == ' ' || head[after] == '\t' || head[after] == '\r' || head[after] == '\n')) ++after;
-    // '[' opens JSON only before an object or the end ("[2026-04-05 ...]" opens a text log).
-    const bool array = head[i] == '[' && (after == head.size() || head[after] == '{' || head[after] == ']');
-    if (head[i] != '{' && !array) {
-      const std::string_view line = head.substr(0, head.find('\n'));
-      diags_.error({input_->path(), 1 + clamp_int(std::count(head.begin(), head.begin() + i, '\n')), 1},
-                   fmt::format("{}: expected JSON (an array of iteration records, or one object a line), found {}",
-                               kNotThis, core::printable(head.substr(i, head.find('\n', i) - i))),
-                   kept_line(line, 1));
-      return false;
-    }
-    if (!records_.open(JsonRecords::guess(head))) {
+    if (!json_opening(*input_, kNotThis, "an array of iteration records, or one object a line", diags_)) return false;
+    if (!records_.open(JsonRecords::guess(input_->head()))) {
       diags_.error({input_->path(), clamp_int(records_.problem_line()), clamp_int(records_.problem_col())},
                    fmt::format("{}: {}", kNotThis, records_.problem()));
       return false;
