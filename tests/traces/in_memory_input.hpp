@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "traces/reader.hpp"
 
@@ -61,6 +62,14 @@ std::vector<Iteration> read_all(Reader& reader) {
   std::vector<Iteration> out;
   Iteration r;
   while (reader.next(r)) out.push_back(r);
+  return out;
+}
+
+// "line:col: message" of every diagnostic.
+inline std::vector<std::string> located(const RecordReader& reader) {
+  std::vector<std::string> out;
+  for (const auto& d : reader.diagnostics().all())
+    out.push_back(std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message);
   return out;
 }
 

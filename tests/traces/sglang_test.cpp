@@ -8,19 +8,12 @@
 
 using namespace batchproof;
 using namespace batchproof::traces;
+using traces::testing::located;
 using traces::testing::data_file;
 using traces::testing::memory_input;
 using traces::testing::read_all;
 using traces::testing::rendered;
 
-namespace {
-std::vector<std::string> located(const RecordReader& reader) {
-  std::vector<std::string> out;
-  for (const auto& d : reader.diagnostics().all())
-    out.push_back(std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message);
-  return out;
-}
-}  // namespace
 
 TEST_CASE("sglang: the real lines of 2024-2026 read field by field", "[sglang]") {
   auto reader = make_sglang_reader(data_file("sglang_real.log"));

@@ -13,6 +13,7 @@
 
 using namespace batchproof;
 using namespace batchproof::traces;
+using traces::testing::located;
 using traces::testing::gzip;
 using traces::testing::open_input;
 using traces::testing::read_all;
@@ -27,13 +28,6 @@ std::string real_record() {
   std::string text = read_file(kRealPath);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
-}
-
-std::vector<std::string> located(const RecordReader& reader) {
-  std::vector<std::string> out;
-  for (const auto& d : reader.diagnostics().all())
-    out.push_back(std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message);
-  return out;
 }
 
 // Through a real file, as the command line reads it (a last line without its end is cut).

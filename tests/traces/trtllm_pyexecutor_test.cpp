@@ -7,20 +7,12 @@
 
 using namespace batchproof;
 using namespace batchproof::traces;
+using traces::testing::located;
 using traces::testing::data_file;
 using traces::testing::memory_input;
 using traces::testing::read_all;
 using traces::testing::rendered;
 
-namespace {
-// "line:col: message" of every diagnostic.
-std::vector<std::string> located(const RecordReader& reader) {
-  std::vector<std::string> out;
-  for (const auto& d : reader.diagnostics().all())
-    out.push_back(std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message);
-  return out;
-}
-}  // namespace
 
 TEST_CASE("pyexecutor: the real line of TensorRT-LLM PR 3914 reads field by field", "[pyexecutor]") {
   auto reader = make_trtllm_pyexecutor_reader(data_file("trtllm_pyexecutor_real.log"));

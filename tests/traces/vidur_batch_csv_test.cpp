@@ -12,6 +12,7 @@
 
 using namespace batchproof;
 using namespace batchproof::traces;
+using traces::testing::located;
 using traces::testing::open_input;
 using traces::testing::read_all;
 using traces::testing::TempDir;
@@ -20,13 +21,6 @@ namespace {
 
 std::string data_path(const std::string& name) {
   return std::string(BATCHPROOF_SOURCE_DIR) + "/tests/traces/data/" + name;
-}
-
-std::vector<std::string> located(const RecordReader& reader) {
-  std::vector<std::string> out;
-  for (const auto& d : reader.diagnostics().all())
-    out.push_back(std::to_string(d.loc.line) + ":" + std::to_string(d.loc.col) + ": " + d.message);
-  return out;
 }
 
 struct Read {
