@@ -6,12 +6,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/check_runners.hpp"
 #include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/proof_report.hpp"
-#include "core/capacity.hpp"
-#include "solver/witness.hpp"
 
 namespace batchproof::cli {
 
@@ -33,37 +32,6 @@ struct CheckRun {
   bool passed() const { return code == kHolds; }
 };
 
-// no_instability(engine, workload) load <= R period L: a witness search over periods 1..L
-// (default 6) with lengths from the workload's support. "Holds" means no witness in that
-// bounded space, and the reason says so; "violated" comes with a replayed witness.
-solver::ProofResult instability_check(const core::Engine& e, const core::Workload* w, const core::Check& c,
-                                      double default_timeout) {
-  solver::SearchOptions so;
-  so.load = c.load.value_or(0.9);
-  so.periods.clear();
-  for (int L = 1; L <= static_cast<int>(c.period.value_or(6)); ++L) so.periods.push_back(L);
-  so.timeout_s = c.timeout_s.value_or(default_timeout);
-  solver::LengthBounds lb{1, 4096, 1, 4096};
-  if (w) lb = solver::workload_support(*w, 4096).bounds;
-  solver::SearchResult sr = solver::search_witness(e, core::compute_capacity(e, w).tokens_per_s, lb, so);
-  solver::ProofResult r;
-  r.seconds = sr.seconds;
-  switch (sr.verdict) {
-    case solver::SearchVerdict::Found:
-      r.verdict = solver::Verdict::Violated;
-      r.reason = fmt::format("witness: period {} at load {:.3f}, +{} tokens a period, replayed {} periods",
-                             sr.witness->period, sr.replay->load, sr.replay->growth_tokens, sr.replay->periods);
-      break;
-    case solver::SearchVerdict::NotFound:
-      r.verdict = solver::Verdict::Holds;
-      r.reason = fmt::format("no witness at load <= {} for periods 1..{} (a bounded search)", so.load, so.periods.size());
-      break;
-    case solver::SearchVerdict::Unknown: r.verdict = solver::Verdict::Unknown; r.reason = sr.reason; break;
-    case solver::SearchVerdict::InternalError: r.verdict = solver::Verdict::InternalError; r.reason = sr.reason; break;
-  }
-  return r;
-}
-
 CheckRun run_check(const std::string& file, const core::Spec& spec, const core::Check& c, double default_timeout) {
   CheckRun run{file, c.name, std::string(core::property_name(c.property)),
                c.workload.empty() ? c.engine : c.engine + ", " + c.workload};
@@ -74,12 +42,15 @@ CheckRun run_check(const std::string& file, const core::Spec& spec, const core::
     o.requests = static_cast<int>(c.up_to_requests.value_or(8));
     o.timeout_s = c.timeout_s.value_or(default_timeout);
     run.result = solver::prove(*run.engine, c.property, o);
-  } else if (c.property == core::Property::NoInstability && run.engine && !c.on_network) {
-    run.result = instability_check(*run.engine, spec.find_workload(c.workload), c, default_timeout);
+  } else if (c.property == core::Property::NoInstability && c.on_network) {
+    run.result = network_instability_check(spec, c, default_timeout);
+  } else if (c.property == core::Property::NoInstability && run.engine) {
+    run.result = instability_check(spec, c, default_timeout);
+  } else if (c.property == core::Property::BacklogBound && run.engine) {
+    run.result = backlog_bound_check(spec, c, default_timeout);
   } else {
     run.result.verdict = solver::Verdict::Unknown;
-    run.result.reason = c.on_network ? "the witness search for networks is not implemented yet"
-                                     : fmt::format("{} is not decided by verify yet", run.property);
+    run.result.reason = fmt::format("{} is not decided by verify yet", run.property);
   }
   solver::Verdict v = run.result.verdict;
   if (v == solver::Verdict::InternalError) run.code = kInternal;
