@@ -11,6 +11,10 @@
 
 namespace batchproof::traces {
 
+ArrivalIds arrival_ids_of(Format format) {
+  return format == Format::TrtllmIterStats ? ArrivalIds::FromFirstListed : ArrivalIds::Ordinal;
+}
+
 AuditSetup audit_setup(Format format, const AuditOptions& options, const std::optional<core::TraceHeader>& header) {
   AuditSetup s;
   s.format = format;
@@ -28,9 +32,12 @@ AuditSetup audit_setup(Format format, const AuditOptions& options, const std::op
   if (format == Format::Batchproof) {
     s.arrivals_complete = true;
     s.replay_engine = options.engine ? *options.engine : header ? engine_from_header(*header) : core::Engine{};
-  } else if (chrome && options.arrivals) {
+  } else if ((chrome || format == Format::TrtllmIterStats) && options.arrivals) {
     s.arrivals_complete = true;
     s.arrivals = options.arrivals;
+    s.arrival_ids = arrival_ids_of(format);
+    s.align_arrival_clock = format == Format::TrtllmIterStats;  // wall-clock timestamps
+    s.placement = options.placement;
     // Without the spec nothing states the simulator's budget: the replay would judge against none.
     if (options.engine) s.replay_engine = *options.engine;
   }

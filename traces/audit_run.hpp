@@ -15,6 +15,7 @@
 #include "core/source.hpp"
 #include "core/trace_format.hpp"
 #include "core/workload.hpp"
+#include "traces/arrival_placement.hpp"
 #include "traces/auditor.hpp"
 #include "traces/reader.hpp"
 
@@ -23,10 +24,14 @@ namespace batchproof::traces {
 struct AuditOptions {
   const core::Engine* engine = nullptr;  // --spec FILE --engine E
   std::string spec_file;
-  const std::vector<core::Arrival>* arrivals = nullptr;  // --arrivals (Vidur, Sarathi-Serve)
+  const std::vector<core::Arrival>* arrivals = nullptr;  // --arrivals (Vidur, Sarathi-Serve, TensorRT-LLM)
+  const ArrivalPlacement* placement = nullptr;            // several replicas: where each arrival went
   std::optional<double> from_s, to_s;
   std::int64_t max_violations = 10;
 };
+
+// How a format's request ids match an arrivals file's requests.
+ArrivalIds arrival_ids_of(Format format);
 
 // The audit's setup for a log of `format`; `header` is batchproof's own header, when the log
 // is in that format.

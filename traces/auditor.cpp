@@ -26,6 +26,10 @@ std::string replay_unavailable(const AuditSetup& s) {
   if (s.format == Format::VidurChrome || s.format == Format::SarathiChrome)
     return !s.arrivals ? "no replay: the trace logs no arrivals (give --arrivals, and --spec with --engine)"
                        : "no replay: the trace states no limits (give --spec and --engine)";
+  if (s.format == Format::TrtllmIterStats)
+    return !s.arrivals ? "no replay: the request stats carry no prompt lengths or arrival times (give --arrivals, "
+                         "and --spec with --engine)"
+                       : "no replay: no policy or limits to replay (give --spec and --engine)";
   return "no replay: the format has no request-level detail";
 }
 
@@ -35,15 +39,7 @@ Auditor::Auditor(AuditSetup setup)
     : setup_(std::move(setup)),
       tally_(setup_.max_violations),
       checks_(check_config(setup_), tally_),
-      analytics_(setup_.limits) {
-  if (setup_.replay_engine) {
-    ReplayConfig rc;
-    rc.engine = *setup_.replay_engine;
-    rc.from_spec = setup_.spec_engine != nullptr;
-    rc.label = rc.from_spec ? setup_.spec_label : "the trace header's limits";
-    replay_ = std::make_unique<Replay>(std::move(rc), tally_);
-  }
-}
+      analytics_(setup_.limits) {}
 
 Auditor::~Auditor() = default;
 
@@ -54,19 +50,78 @@ bool Auditor::in_window(const Iteration& r) const {
   return true;
 }
 
-void Auditor::inject_arrivals(Iteration& r) {
+Auditor::Lane* Auditor::lane(const std::string& stream) {
+  Lane* l = &single_;
+  if (setup_.placement) {
+    auto [it, fresh] = lanes_.try_emplace(stream);
+    l = &it->second;
+    if (fresh) {
+      auto k = setup_.placement->stream_index(stream);
+      l->arrivals = k ? &setup_.placement->arrivals_of[*k] : &no_arrivals_;
+    }
+  }
+  if (!l->replay && setup_.replay_engine) {
+    ReplayConfig rc;
+    rc.engine = *setup_.replay_engine;
+    rc.from_spec = setup_.spec_engine != nullptr;
+    rc.label = rc.from_spec ? setup_.spec_label : "the trace header's limits";
+    l->replay = std::make_unique<Replay>(std::move(rc), tally_);
+  }
+  return l;
+}
+
+// Arrivals from a file need a log that shows where requests are (one replica, or a placement),
+// and, for TensorRT-LLM, its request stats.
+bool Auditor::check_arrivals_usable(const Iteration& r) {
+  if (setup_.format == Format::TrtllmIterStats && !r.has_items) {
+    unusable_ = fmt::format("--arrivals replays TensorRT-LLM's request stats (enable_iter_req_stats), and the record "
+                            "of line {} has none (no \"requestStats\")",
+                            r.line);
+    return false;
+  }
+  if (setup_.placement) return true;
+  if (!first_stream_) first_stream_ = r.stream;
+  if (r.stream != *first_stream_) {
+    needs_placement_ = true;
+    unusable_ = fmt::format("--arrivals with a trace of several replicas ('{}' and '{}') needs the trace read twice "
+                            "(the first pass finds where each request went), and standard input cannot be",
+                            *first_stream_, r.stream);
+    return false;
+  }
+  return true;
+}
+
+void Auditor::inject_arrivals(Iteration& r, Lane& lane) {
   const auto& all = *setup_.arrivals;
   const double start = r.start_s.value_or(0);
-  while (next_arrival_ < all.size() && all[next_arrival_].time_s <= start) {
-    const auto& a = all[next_arrival_];
-    r.arrivals.push_back({static_cast<std::int64_t>(next_arrival_), a.time_s, a.prompt, a.output});
-    ++next_arrival_;
+  if (setup_.align_arrival_clock && !clock_offset_) clock_offset_ = start - (all.empty() ? 0.0 : all.front().time_s);
+  const double offset = clock_offset_.value_or(0);
+  if (!id_base_) {
+    if (setup_.placement && setup_.placement->id_base) {
+      id_base_ = setup_.placement->id_base;
+    } else if (setup_.arrival_ids == ArrivalIds::Ordinal) {
+      id_base_ = 0;
+    } else {
+      // The first record that lists requests says which id the first arrival has; until then
+      // the arrivals wait (the records before it list nobody to judge).
+      if (r.items.empty()) return;
+      std::int64_t lowest = r.items.front().id;
+      for (const auto& it : r.items) lowest = std::min(lowest, it.id);
+      id_base_ = lowest;
+    }
+  }
+  const std::size_t count = lane.arrivals ? lane.arrivals->size() : all.size();
+  while (lane.next_arrival < count) {
+    const std::size_t k = lane.arrivals ? (*lane.arrivals)[lane.next_arrival] : lane.next_arrival;
+    const auto& a = all[k];
+    if (a.time_s + offset > start) break;
+    r.arrivals.push_back({*id_base_ + static_cast<std::int64_t>(k), a.time_s + offset, a.prompt, a.output});
+    ++lane.next_arrival;
   }
 }
 
-void Auditor::classify_items(Iteration& r) const {
-  if (!replay_) return;
-  const auto& s = replay_->state();
+void Auditor::classify_items(Iteration& r, const Replay& replay) const {
+  const auto& s = replay.state();
   std::unordered_map<std::int64_t, const core::Request*> by_id;
   for (const auto& q : s.running) by_id[q.id] = &q;
   for (const auto& q : s.waiting) by_id[q.id] = &q;
@@ -82,57 +137,55 @@ void Auditor::classify_items(Iteration& r) const {
 
 void Auditor::add(const Iteration& original, const std::string& file) {
   if (unusable_) return;
-  if (setup_.arrivals) {
-    if (!first_stream_) first_stream_ = original.stream;
-    if (original.stream != *first_stream_) {
-      unusable_ = fmt::format("--arrivals replays one replica, and this trace has several ('{}' and '{}'): the "
-                              "arrivals file does not say which replica each request went to",
-                              *first_stream_, original.stream);
-      return;
-    }
-  }
+  if (setup_.arrivals && !check_arrivals_usable(original)) return;
+  Lane& l = *lane(original.stream);
   const Iteration* chosen = &original;
   bool arrived = false;  // the arrivals already joined the replay's state
   if (setup_.arrivals) {
     injected_ = original;
-    inject_arrivals(injected_);
-    if (replay_) {
+    inject_arrivals(injected_, l);
+    if (l.replay) {
       // The items are told apart against the state with this record's arrivals in it.
       trace_from_iteration(injected_, scratch_);
-      replay_->arrive(scratch_.arrivals);
+      l.replay->arrive(scratch_.arrivals);
       arrived = true;
-      classify_items(injected_);
+      classify_items(injected_, *l.replay);
     }
     chosen = &injected_;
   }
   const Iteration& record = *chosen;
   const bool judged = in_window(record);
   checks_.add(record, file, judged);
-  if (replay_) {
+  if (l.replay) {
     trace_from_iteration(record, scratch_);
     if (arrived) scratch_.arrivals.clear();
-    replay_->add(scratch_, record, file, records_, judged);
+    // Only batchproof's own counts are the model's queues (TensorRT-LLM's active requests
+    // include some the model would call waiting): the others are not compared.
+    if (setup_.format != Format::Batchproof) scratch_.waiting = scratch_.running = -1;
+    l.replay->add(scratch_, record, file, records_, judged);
   }
   if (judged) analytics_.add(record);
   ++records_;
 }
 
 void Auditor::add_state(const core::TraceState& state) {
-  if (replay_) replay_->start(state.requests);
+  if (Lane* l = lane(""); l->replay) l->replay->start(state.requests);
 }
 
 void Auditor::add_trace(const core::TraceIteration& record, const Iteration& normalised, const std::string& file) {
   const bool judged = in_window(normalised);
   checks_.add(normalised, file, judged);
-  if (replay_) replay_->add(record, normalised, file, records_, judged);
+  if (Lane* l = lane(normalised.stream); l->replay) l->replay->add(record, normalised, file, records_, judged);
   if (judged) analytics_.add(normalised);
   ++records_;
 }
 
 AuditReport Auditor::finish(std::int64_t malformed) {
-  if (replay_) replay_->finish();
-  else
+  if (setup_.replay_engine) {
+    lane("")->replay->finish();  // the "no policy to replay" of a replay without a spec, once
+  } else {
     tally_.not_checkable(CheckKind::PolicyDivergence, replay_unavailable(setup_));
+  }
   checks_.finish();
   AuditReport report;
   report.format = std::string(format_name(setup_.format));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "core/engine.hpp"
 #include "core/trace_format.hpp"
@@ -18,6 +19,7 @@
 #include "traces/audit_replay.hpp"
 #include "traces/audit_report.hpp"
 #include "traces/audit_tally.hpp"
+#include "traces/arrival_placement.hpp"
 #include "traces/reader.hpp"
 
 namespace batchproof::traces {
@@ -32,11 +34,19 @@ struct AuditSetup {
   // then judged from the logged queue.
   std::optional<core::Engine> replay_engine;
   bool arrivals_complete = false;       // the records list every request's arrival
-  // Vidur and Sarathi-Serve traces log no arrivals: --arrivals gives them, request i being the
-  // i-th arrival (both simulators number requests in arrival order). Each joins the first
-  // record that starts at or after it, and the items' prompt and decode tokens are then
-  // told apart from the rebuilt state rather than guessed.
+  // Vidur and Sarathi-Serve traces log no arrivals, TensorRT-LLM's request stats no prompt
+  // lengths: --arrivals gives them (`arrival_ids` says which id is which arrival). Each joins
+  // the first record that starts at or after it, and the items' prompt and decode tokens are
+  // then told apart from the rebuilt state rather than guessed.
   const std::vector<core::Arrival>* arrivals = nullptr;
+  ArrivalIds arrival_ids = ArrivalIds::Ordinal;
+  // The log's clock is not the arrivals file's (TensorRT-LLM's wall-clock timestamps): the
+  // first arrival is placed at the start of the first record, the others after it as the
+  // file spaces them.
+  bool align_arrival_clock = false;
+  // A trace of several replicas: where each arrival went (traces/arrival_placement.hpp); each
+  // replica is replayed apart. Null: one replica (a second stream makes the audit unusable()).
+  const ArrivalPlacement* placement = nullptr;
   std::optional<double> from_s, to_s;   // the window of start times judged
   std::int64_t max_violations = 10;     // kept in full per kind
 };
@@ -54,26 +64,43 @@ class Auditor {
 
   AuditReport finish(std::int64_t malformed);
 
-  // Why the audit cannot go on with what it was given (--arrivals with a trace of several
-  // replicas: the arrivals file does not say which replica each request went to), if so.
+  // Why the audit cannot go on with what it was given, if so: --arrivals with a TensorRT-LLM
+  // log without request stats; or with a trace of several replicas and no placement, when
+  // needs_placement() also says so (the caller may learn the placement in a first pass over
+  // the trace, and audit again with it).
   const std::optional<std::string>& unusable() const { return unusable_; }
+  bool needs_placement() const { return needs_placement_; }
 
  private:
+  // One replica's replay, and the next of its arrivals to join it.
+  struct Lane {
+    std::unique_ptr<Replay> replay;
+    std::size_t next_arrival = 0;
+    const std::vector<std::size_t>* arrivals = nullptr;  // its arrivals' indices; null: every one
+  };
+
   bool in_window(const Iteration& record) const;
+  Lane* lane(const std::string& stream);
+  bool check_arrivals_usable(const Iteration& record);
+  void inject_arrivals(Iteration& record, Lane& lane);
+  void classify_items(Iteration& record, const Replay& replay) const;
 
   AuditSetup setup_;
   AuditTally tally_;
   RecordChecks checks_;
-  std::unique_ptr<Replay> replay_;
   AnalyticsCollector analytics_;
-  void inject_arrivals(Iteration& record);
-  void classify_items(Iteration& record) const;
+  // A single lane (the whole log) unless a placement splits the log by stream.
+  std::unordered_map<std::string, Lane> lanes_;
+  Lane single_;
+  const std::vector<std::size_t> no_arrivals_;  // a stream the placement does not know
 
   core::TraceIteration scratch_;  // reused for replays from normalised records
   Iteration injected_;            // reused: a record with the arrivals it is the first to see
-  std::size_t next_arrival_ = 0;
   std::optional<std::string> first_stream_;
+  std::optional<std::int64_t> id_base_;   // the id of arrival 0
+  std::optional<double> clock_offset_;    // added to the arrivals file's times
   std::optional<std::string> unusable_;
+  bool needs_placement_ = false;
   std::int64_t records_ = 0;
 };
 

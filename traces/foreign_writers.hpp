@@ -24,6 +24,8 @@ struct ForeignWriterOptions {
   std::int64_t decode_log_interval = 40;
   // vLLM logs its periodic stats line this often (VLLM_LOG_STATS_INTERVAL).
   double stats_interval_s = 10;
+  // TensorRT-LLM: per-request stats (requestStats) in every record, as enable_iter_req_stats.
+  bool trtllm_request_stats = false;
 };
 
 class ForeignTraceWriter {

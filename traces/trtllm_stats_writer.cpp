@@ -18,8 +18,17 @@
 //   maxNumBlocks = ⌊capacity / block⌋, usedNumBlocks = ⌈kv_used / block⌉, freeNumBlocks the rest,
 //   allocNewBlocks = blocks newly in use, allocTotalBlocks their running total, no reuse;
 //   memory figures 0 (not modelled); staticBatchingStats null.
+// With ForeignWriterOptions::trtllm_request_stats, requestStats as the Python LLM API merges
+// them in (enable_iter_req_stats), one entry per active request in id order: the requests of
+// the batch, those started and left out of it (scheduled false), those preempted in it (paused
+// true, their progress back to 0: TensorRT-LLM restarts them) and those that finished in it
+// (GENERATION_COMPLETE); contextPrefillPosition and numGeneratedTokens after the iteration
+// (the first output token, with Vidur's accounting, counts when the prompt completes); stage
+// CONTEXT_IN_PROGRESS until the prompt is done, then GENERATION_IN_PROGRESS. Requests that
+// wait without ever having started are not listed (TensorRT-LLM lists the active ones).
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -95,13 +104,68 @@ class TrtllmStatsWriter final : public ForeignTraceWriter {
     append_int(o, step.admitted);
     append(o, ",\"numQueuedRequests\":");
     append_int(o, it.waiting);
-    append(o, ",\"pinnedMemUsage\":0,\"staticBatchingStats\":null,\"timestamp\":\"");
+    append(o, ",\"pinnedMemUsage\":0");
+    if (options_.trtllm_request_stats) request_stats(o, it);
+    append(o, ",\"staticBatchingStats\":null,\"timestamp\":\"");
     timestamp(o, it.end_s);
     append(o, "\"}\n");
     out_.write(o.data(), static_cast<std::streamsize>(o.size()));
   }
 
  private:
+  struct Progress {
+    std::int64_t prompt = 0, position = 0, generated = 0;
+    bool started = false;
+  };
+
+  void request_stats(std::string& o, const core::TraceIteration& it) {
+    const bool vidur = header_.accounting == core::Accounting::Vidur;
+    for (const auto& a : it.arrivals) requests_[a.id] = Progress{a.prompt, 0, 0, false};
+    for (auto& [id, p] : requests_) p.started = p.started || p.position > 0 || p.generated > 0;
+    listed_.clear();
+    for (const auto& item : it.items) {
+      Progress& p = requests_[item.id];
+      const bool prompt_was_done = p.position >= p.prompt;
+      p.position += item.prefill;
+      if (item.decode) ++p.generated;
+      if (vidur && item.prefill > 0 && !prompt_was_done && p.position >= p.prompt) ++p.generated;
+      listed_[item.id] = Listed{true, false, false};
+    }
+    for (std::int64_t id : it.preempted) {
+      Progress& p = requests_[id];
+      p.prompt = p.position + p.generated;  // recomputed: everything processed is prompt again
+      p.position = 0;
+      p.generated = 0;
+      listed_[id].paused = true;
+    }
+    for (std::int64_t id : it.departures) listed_[id].complete = true;
+    for (const auto& [id, p] : requests_)
+      if (p.started) listed_.try_emplace(id, Listed{false, false, false});
+    append(o, ",\"requestStats\":[");
+    bool first = true;
+    for (const auto& [id, l] : listed_) {
+      const Progress& p = requests_[id];
+      if (!first) o += ',';
+      first = false;
+      append(o, "{\"contextPrefillPosition\":");
+      append_int(o, p.position);
+      append(o, ",\"id\":");
+      append_int(o, id);
+      append(o, ",\"numGeneratedTokens\":");
+      append_int(o, p.generated);
+      append(o, ",\"paused\":");
+      append(o, l.paused ? "true" : "false");
+      append(o, ",\"scheduled\":");
+      append(o, l.scheduled ? "true" : "false");
+      append(o, ",\"stage\":\"");
+      append(o, l.complete ? "GENERATION_COMPLETE" : p.position < p.prompt || p.prompt == 0 ? "CONTEXT_IN_PROGRESS"
+                                                                                           : "GENERATION_IN_PROGRESS");
+      append(o, "\"}");
+    }
+    o += ']';
+    for (std::int64_t id : it.departures) requests_.erase(id);
+  }
+
   void kv_cache_stats(std::string& o, const core::TraceIteration& it) {
     if (!header_.kv_capacity_tokens) {
       append(o, "null");
@@ -141,6 +205,11 @@ class TrtllmStatsWriter final : public ForeignTraceWriter {
   ForeignWriterOptions options_;
   core::TraceHeader header_;
   RequestBook book_;
+  struct Listed {
+    bool scheduled = false, paused = false, complete = false;
+  };
+  std::map<std::int64_t, Progress> requests_;  // present, for requestStats
+  std::map<std::int64_t, Listed> listed_;      // this iteration's entries
   std::string line_;
   std::int64_t used_blocks_ = 0, alloc_total_ = 0;
 };
