@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_capacity_command(app, exit_code);
   add_prove_command(app, exit_code);
   add_search_command(app, exit_code);
+  add_bound_command(app, exit_code);
   add_verify_command(app, exit_code);
   add_audit_command(app, exit_code);
   add_fit_command(app, exit_code);
