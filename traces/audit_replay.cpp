@@ -66,7 +66,8 @@ void Replay::arrive(const std::vector<core::TraceArrival>& arrivals) {
 void Replay::add(const core::TraceIteration& record, const Iteration& normalised, const std::string& file,
                  std::int64_t ordinal, bool in_window) {
   for (const auto& a : record.arrivals) arrive_from_trace(config_.engine, state_, a);
-  const core::Batch batch = batch_from_trace(record);
+  batch_from_trace(record, batch_);
+  const core::Batch& batch = batch_;
   const std::int64_t number = iteration_number(normalised, ordinal);
 
   bool followed_policy = false;

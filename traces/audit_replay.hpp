@@ -59,6 +59,7 @@ class Replay {
   core::EngineState after_with_departed_;  // reused: see check_work
   core::EngineState after_;                // reused: the state after each iteration
   ReplayScratch scratch_;
+  core::Batch batch_;  // reused: the logged batch
   std::int64_t ignored_items_ = 0;
   bool counts_mismatch_reported_ = false;
 };

@@ -21,6 +21,15 @@ bool item(Cursor& c, core::TraceItem& it) {
   return c.literal("}");
 }
 
+// {"id":N,"time_s":X,"prompt":N,"output":N}: an arrival without a class (one with a class, a
+// string that may hold escapes, goes to the general path).
+bool arrival(Cursor& c, core::TraceArrival& a) {
+  a.cls.clear();
+  return c.literal("{\"id\":") && c.integer(a.id) && c.literal(",\"time_s\":") && c.number(a.time_s) &&
+         c.literal(",\"prompt\":") && c.non_negative(a.prompt) && c.literal(",\"output\":") &&
+         c.non_negative(a.output) && c.literal("}");
+}
+
 }  // namespace
 
 bool read_canonical_iteration(std::string_view line, core::TraceIteration& it) {
@@ -46,7 +55,14 @@ bool read_canonical_iteration(std::string_view line, core::TraceIteration& it) {
     }
   }
   it.items.resize(count);
-  it.arrivals.clear();  // a line with arrivals is not canonical here: the general path reads it
+  it.arrivals.clear();
+  if (c.literal(",\"arrivals\":[")) {
+    for (;;) {
+      if (!arrival(c, it.arrivals.emplace_back())) return false;
+      if (c.literal("]")) break;
+      if (!c.literal(",")) return false;
+    }
+  }
   it.departures.clear();
   it.preempted.clear();
   it.requests.reset();

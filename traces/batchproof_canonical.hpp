@@ -2,7 +2,7 @@
 // read without a JSON parser: the keys in the writer's order, no blanks, whole numbers as
 // integers. Most lines of a trace are such lines, and reading them directly is several times
 // faster than building a DOM for their dozens of small item objects. Anything else (another
-// key order, blanks, arrivals, checkpoints, a value out of range, a number written 12.0) is
+// key order, blanks, arrivals with a class, checkpoints, a value out of range, a number written 12.0) is
 // "not canonical", and the reader's general path (simdjson, then core's reader) decides.
 #pragma once
 

@@ -85,7 +85,13 @@ void arrive_from_trace(const core::Engine& engine, core::EngineState& state, con
 
 core::Batch batch_from_trace(const core::TraceIteration& record) {
   core::Batch b;
-  b.items.reserve(record.items.size());
+  batch_from_trace(record, b);
+  return b;
+}
+
+void batch_from_trace(const core::TraceIteration& record, core::Batch& b) {
+  b.items.clear();
+  b.prefill_tokens = b.decode_tokens = 0;
   for (const auto& it : record.items) {
     b.items.push_back({it.id, it.prefill, it.decode});
     b.prefill_tokens += it.prefill;
@@ -93,7 +99,6 @@ core::Batch batch_from_trace(const core::TraceIteration& record) {
   }
   b.tokens = b.prefill_tokens + b.decode_tokens;
   b.duration_s = record.end_s - record.start_s;
-  return b;
 }
 
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& s,
@@ -182,26 +187,40 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     return r.finished() || (!departed.empty() && std::binary_search(departed.begin(), departed.end(), r.id));
   };
 
-  auto& running = scratch.running;
-  running.clear();
-  for (auto& r : s.running)
-    if (!r.evicted && !leaves(r)) running.push_back(std::move(r));
-  auto& waiting = scratch.waiting;
-  waiting.clear();
+  // The sets are compacted in place (a request that stays is moved only when one before it
+  // left): most iterations see a request or two leave and the rest stay where they are.
+  auto& running = s.running;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    core::Request& r = running[i];
+    if (r.evicted || leaves(r)) continue;
+    if (kept != i) running[kept] = std::move(r);
+    ++kept;
+  }
+  running.resize(kept);
+  auto& waiting = s.waiting;
   auto& admitted = scratch.admitted;
   admitted.clear();
-  for (auto& r : s.waiting) {
+  kept = 0;
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    core::Request& r = waiting[i];
     if (leaves(r)) continue;
-    if (r.admitted_seq >= 0) admitted.push_back(std::move(r));
-    else waiting.push_back(std::move(r));
+    if (r.admitted_seq >= 0) {
+      admitted.push_back(std::move(r));
+      continue;
+    }
+    if (kept != i) waiting[kept] = std::move(r);
+    ++kept;
   }
+  waiting.resize(kept);
   if (any_admitted) {
     // Admitted requests join the running set in id (arrival) order, as core::step puts them.
     std::sort(admitted.begin(), admitted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     if (running.empty() || admitted.front().id > running.back().id) {
       for (auto& r : admitted) running.push_back(std::move(r));
     } else {
-      std::vector<core::Request> merged;
+      auto& merged = scratch.running;
+      merged.clear();
       merged.reserve(running.size() + admitted.size());
       std::merge(std::make_move_iterator(running.begin()), std::make_move_iterator(running.end()),
                  std::make_move_iterator(admitted.begin()), std::make_move_iterator(admitted.end()),
@@ -213,8 +232,6 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     r.evicted = false;
     waiting.push_front(std::move(r));
   }
-  s.running.swap(running);
-  s.waiting.swap(waiting);
   // The log's KV in use is the truth about memory; the per-request holdings are our estimate,
   // and all there is when the log does not say (a negative kv_used).
   if (record.kv_used >= 0) {

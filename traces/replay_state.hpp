@@ -28,6 +28,7 @@ void arrive_from_trace(const core::Engine& engine, core::EngineState& state, con
 
 // The batch a record logs, with its token counts.
 core::Batch batch_from_trace(const core::TraceIteration& record);
+void batch_from_trace(const core::TraceIteration& record, core::Batch& batch);  // into a reused one
 
 // Applies a logged iteration to `state`: its items (admitting waiting requests, with the
 // engine's reservation at admission), its preemptions (restart by recompute, back to the front
@@ -42,7 +43,6 @@ struct ReplayScratch {
   // (its whole remaining prompt, or its next decode token), so no token was left out at all.
   bool every_request_served = false;
   std::vector<core::Request> running, admitted, preempted;
-  std::deque<core::Request> waiting;
   std::vector<std::int64_t> departed;
 };
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& state,

@@ -343,6 +343,12 @@ TEST_CASE("batchproof reader: lines in the writer's own form, and near misses, a
       start + R"(11,"start_s":1,"end_s":2,"tokens":0,"waiting":0,"running":1,"kv_used":16,"items":[],"departures":[1,2],"preempted":[3]})",
       start + R"(12,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[]} )",  // a blank after
       start + R"(13,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"items":[{"id":4,"decode":1}]})",
+      // Arrivals: in the writer's form, with a class (a string: the general path), an empty
+      // list (never written), a negative prompt.
+      start + R"(14,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"arrivals":[{"id":5,"time_s":0.25,"prompt":3,"output":2},{"id":6,"time_s":1e-3,"prompt":0,"output":1}],"departures":[5]})",
+      start + R"(15,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"arrivals":[{"id":7,"time_s":1,"prompt":3,"output":2,"class":"gold"}]})",
+      start + R"(16,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"arrivals":[]})",
+      start + R"(17,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":16,"items":[],"arrivals":[{"id":8,"time_s":1,"prompt":-3,"output":2}]})",
   };
   std::string text = kHeader + "\n";
   for (const auto& l : lines) text.append(l).append("\n");
@@ -352,9 +358,9 @@ TEST_CASE("batchproof reader: lines in the writer's own form, and near misses, a
   auto reader = make_batchproof_reader(open_input(path));
   const auto records = read_all(*reader);
   CHECK(rendered_all(reader->diagnostics()) == expected.diagnostics);
-  CHECK(reader->malformed_count() == 6);
+  CHECK(reader->malformed_count() == 7);
   REQUIRE(records.size() == expected.iterations.size());
-  REQUIRE(records.size() == 8);
+  REQUIRE(records.size() == 11);
   for (std::size_t i = 0; i < records.size(); ++i) check_same(records[i], expected.iterations[i], {});
   CHECK(records[1].duration_s == 1e-05 - 0.5);
   CHECK(records[2].start_s == 100.0);
@@ -365,6 +371,13 @@ TEST_CASE("batchproof reader: lines in the writer's own form, and near misses, a
   CHECK(records[6].index == 12);
   REQUIRE(records[7].items.size() == 1);  // of repeated keys the last counts, as in core
   CHECK(records[7].items[0].id == 4);
+  REQUIRE(records[8].arrivals.size() == 2);
+  CHECK(records[8].arrivals[1].time_s == 1e-3);
+  CHECK(records[8].arrivals[1].prompt == 0);
+  CHECK(records[8].departures == std::vector<std::int64_t>{5});
+  REQUIRE(records[9].arrivals.size() == 1);
+  CHECK(records[9].arrivals[0].id == 7);
+  CHECK(records[10].arrivals.empty());
 }
 
 TEST_CASE("batchproof reader: past ten malformed lines, a summary", "[batchproof]") {
