@@ -63,9 +63,30 @@ std::string counterexample_text(const core::Engine& e, const solver::Counterexam
   return out;
 }
 
+std::string holds_scope(const solver::ProofResult& r) {
+  if (r.scope == solver::Scope::AllN)
+    return r.by_lemma ? std::string(" for every number of requests (inductive lemma, checked once for all N)")
+               : ": " + r.reason;
+  std::string out = fmt::format(" for every state of up to {} requests (bounded", r.requests);
+  if (!r.lemma_note.empty()) out.append("; the inductive lemma did not prove it: ").append(r.lemma_note);
+  out.append(")");
+  return out;
+}
+
 nlohmann::json proof_json(const solver::ProofResult& r) {
   nlohmann::json j{{"verdict", verdict_word(r.verdict)}, {"requests", r.requests}, {"seconds", r.seconds}};
   if (!r.reason.empty()) j["reason"] = r.reason;
+  // For which N the verdict holds: "all" (the inductive lemma, or trivially) or "up_to_n"; a
+  // violation holds for every N from the counterexample's number of requests on.
+  if (r.verdict == solver::Verdict::Holds) {
+    j["scope"] = r.scope == solver::Scope::AllN ? "all" : "up_to_n";
+    j["method"] = r.scope == solver::Scope::AllN ? (r.by_lemma ? "inductive_lemma" : "trivial")
+                                                 : "bounded";
+  } else if (r.verdict == solver::Verdict::Violated && r.counterexample) {
+    j["scope"] = "from_n";
+    j["method"] = "counterexample";
+  }
+  if (!r.lemma_note.empty()) j["lemma_note"] = r.lemma_note;
   if (r.counterexample) {
     nlohmann::json reqs = nlohmann::json::array();
     auto add = [&](const core::Request& q, bool waiting) {

@@ -1,5 +1,6 @@
 // `batchproof prove FILE --engine E --property P [--requests N] [--timeout S] [--json]
-//   [--smt2 FILE]`: one per-iteration property for every state of up to N requests.
+//   [--smt2 FILE] [--bounded]`: one per-iteration property for every number of requests where
+//   the inductive lemma proves it, else for every state of up to N requests.
 #include <fstream>
 
 #include <fmt/format.h>
@@ -19,6 +20,7 @@ struct ProveOptions {
   int requests = 8;
   double timeout_s = 60;
   bool json = false;
+  bool no_lemma = false;
 };
 
 // The counterexample in batchproof's trace format: the header, the state, its one iteration.
@@ -54,7 +56,7 @@ int run_prove(const ProveOptions& o) {
                            o.property));
   if (o.requests < 1 || o.requests > 64) return bad("--requests must be between 1 and 64");
   if (!(o.timeout_s > 0)) return bad("--timeout must be positive");
-  solver::ProveOptions po{o.requests, o.timeout_s, o.smt2};
+  solver::ProveOptions po{o.requests, o.timeout_s, o.smt2, !o.no_lemma};
   solver::ProofResult r = solver::prove(*e, *p, po);
   if (!o.trace.empty() && r.counterexample && !write_trace(o, *e, *r.counterexample))
     return bad(fmt::format("cannot write '{}'", o.trace));
@@ -69,14 +71,12 @@ int run_prove(const ProveOptions& o) {
   }
   std::string head = fmt::format("prove {} {}: {}", e->name, o.property, verdict_word(r.verdict));
   switch (r.verdict) {
-    case solver::Verdict::Holds:
-      head += r.reason.empty() ? fmt::format(" for every state of up to {} requests", r.requests) : ": " + r.reason;
+    case solver::Verdict::Holds: head += holds_scope(r); break;
+    case solver::Verdict::Violated: {
+      std::size_t n = r.counterexample->state.running.size() + r.counterexample->state.waiting.size();
+      head += fmt::format(" (a smallest counterexample, {} request{}: violated for every N ≥ {})", n, n == 1 ? "" : "s", n);
       break;
-    case solver::Verdict::Violated:
-      head += fmt::format(" (a smallest counterexample, {} request{})",
-                          r.counterexample->state.running.size() + r.counterexample->state.waiting.size(),
-                          r.counterexample->state.running.size() + r.counterexample->state.waiting.size() == 1 ? "" : "s");
-      break;
+    }
     default:
       head += ": " + r.reason;
   }
@@ -97,6 +97,7 @@ void add_prove_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--smt2", o->smt2, "write the query in SMT-LIB 2");
   cmd->add_option("--trace", o->trace, "write the counterexample in batchproof's trace format");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  cmd->add_flag("--bounded", o->no_lemma, "skip the inductive lemma: only the bounded search up to N");
   cmd->callback([o, &exit_code] { exit_code = run_prove(*o); });
 }
 

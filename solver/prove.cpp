@@ -7,47 +7,78 @@
 
 #include "core/batch_check.hpp"
 #include "core/step.hpp"
+#include "solver/fcfs.hpp"
+#include "solver/fold_lemma.hpp"
 #include "solver/symbolic_step.hpp"
 
 namespace batchproof::solver {
 
 namespace {
 
+// fcfs on the symbolic batch (solver/fcfs.hpp, and its concrete twin fcfs_violation): a
+// request j gets tokens of its phase while an earlier request i of the same phase gets none
+// and its smallest take fits in j's tokens plus the budget left.
+z3::expr fcfs_violated(z3::context& ctx, const core::Engine& e, const SymbolicState& s, const SymbolicBatch& b) {
+  z3::expr left = budget_term(ctx, e) - b.tokens;
+  bool whole_waiting = whole_prompts_only(e, true), whole_started = whole_prompts_only(e, false);
+  z3::expr any = ctx.bool_val(false);
+  for (std::size_t j = 0; j < s.requests.size(); ++j) {
+    const auto& rj = s.requests[j];
+    z3::expr decode_j = z3::ite(b.decode[j], ctx.int_val(1), ctx.int_val(0));
+    for (std::size_t i = 0; i < j; ++i) {
+      const auto& ri = s.requests[i];
+      z3::expr remaining_i = ri.prompt - ri.prefilled;
+      z3::expr need_waiting = whole_waiting ? remaining_i : ctx.int_val(1);
+      z3::expr need_started = whole_started ? remaining_i : ctx.int_val(1);
+      z3::expr waiting = is_waiting(ri) && is_waiting(rj) && b.prefill[j] > 0 && b.prefill[i] == 0 &&
+                         need_waiting <= b.prefill[j] + left;
+      z3::expr started = is_started(ri) && is_started(rj) && b.prefill[j] > 0 && b.prefill[i] == 0 &&
+                         need_started <= b.prefill[j] + left;
+      z3::expr decoding = is_decoding(ri) && is_decoding(rj) && b.decode[j] && !b.decode[i] && 1 <= decode_j + left;
+      any = any || waiting || started || decoding;
+    }
+  }
+  return any;
+}
+
 // The negation of the property on the symbolic batch: a state satisfying it is a counterexample.
 z3::expr violation(z3::context& ctx, const core::Engine& e, const SymbolicState& s, const SymbolicBatch& b,
                    core::Property p) {
-  z3::expr budget = e.token_budget ? ctx.int_val(static_cast<int64_t>(*e.token_budget)) : ctx.int_val(kSymbolicUnlimited);
   auto left_out = [&]() {
-    // A token that fits and was left out (MODEL.md §2, and core/batch_check.hpp).
     z3::expr any = ctx.bool_val(false);
-    z3::expr room = b.tokens + 1 <= budget;
-    z3::expr new_item = e.max_batch ? b.items < ctx.int_val(static_cast<int64_t>(*e.max_batch)) : ctx.bool_val(true);
-    int64_t bs = std::max<int64_t>(1, e.block_size);
-    for (std::size_t i = 0; i < s.requests.size(); ++i) {
-      const auto& r = s.requests[i];
-      z3::expr in = b.prefill[i] > 0 || b.decode[i];
-      z3::expr prompt_left = r.present && r.prompt - r.prefilled - b.prefill[i] > 0;
-      z3::expr decode_left = r.present && r.admitted && r.prefilled == r.prompt && r.decoded < r.output && !b.decode[i];
-      z3::expr memory = ctx.bool_val(true);
-      if (e.kv_tokens()) {
-        // KV for one more processed token (core/batch_check.cpp's memory_for_one_more).
-        z3::expr processed = r.prefilled + r.decoded + b.prefill[i] + z3::ite(b.decode[i], ctx.int_val(1), ctx.int_val(0));
-        z3::expr need = ((processed + ctx.int_val(bs)) / ctx.int_val(bs)) * ctx.int_val(bs);
-        memory = need <= b.held[i] || need - b.held[i] <= b.free_kv;
-      }
-      any = any || (room && (in || new_item) && (prompt_left || decode_left) && memory);
-    }
+    for (std::size_t i = 0; i < s.requests.size(); ++i)
+      any = any || left_out_token(ctx, e, s.requests[i], Slot{b.prefill[i], b.decode[i], b.held[i]}, b.tokens, b.items,
+                                  b.free_kv);
     return any;
   };
   switch (p) {
-    case core::Property::Budget: return b.tokens > budget;
+    case core::Property::Budget: return b.tokens > budget_term(ctx, e);
     case core::Property::BatchLimit:
       return e.max_batch ? b.items > ctx.int_val(static_cast<int64_t>(*e.max_batch)) : ctx.bool_val(false);
     case core::Property::MemorySafe: return b.free_kv < 0;
     case core::Property::WorkConserving: return left_out();
     case core::Property::Progress: return b.tokens == 0 && left_out();
+    case core::Property::Fcfs: return fcfs_violated(ctx, e, s, b);
     default: return ctx.bool_val(false);
   }
+}
+
+// Every rule that admits from the waiting queue visits it in FCFS order and stops at the first
+// request that does not fit: then the admitted requests of every reachable state arrived before
+// every waiting one (a rule admits a prefix of the queue, arrivals join its back, and finished
+// requests leave; preemption, which would put one back at the front, is outside the fragment).
+bool admits_in_arrival_order(const std::vector<core::PolicyStmt>& body) {
+  for (const auto& s : body) {
+    if (s.rule && s.rule->phase == core::Phase::Prefill && s.rule->source != core::Source::Started &&
+        (s.rule->order != core::Order::Fcfs || s.rule->blocked != core::Blocked::Stop))
+      return false;
+    for (const auto& w : s.when) {
+      for (const auto& b : w.branches)
+        if (!admits_in_arrival_order(b.body)) return false;
+      if (!admits_in_arrival_order(w.otherwise)) return false;
+    }
+  }
+  return true;
 }
 
 std::int64_t int_of(const z3::model& m, const z3::expr& x) {
@@ -56,46 +87,10 @@ std::int64_t int_of(const z3::model& m, const z3::expr& x) {
   return v;
 }
 
-}  // namespace
-
-std::string unsupported(const core::Engine& e) {
-  if (e.kv_tokens() && e.preemption != core::Preemption::None)
-    return "the engine preempts when KV memory runs out (preemption is not encoded yet)";
-  if (e.kv_tokens() && e.admission == core::Admission::PeakEstimate)
-    return "the engine admits by LightLLM's peak estimate (not encoded yet)";
-  if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
-  return "";
-}
-
-ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o) {
-  auto start = std::chrono::steady_clock::now();
-  ProofResult res;
-  res.requests = o.requests;
-  auto done = [&]() -> ProofResult& {
-    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return res;
-  };
-  if (p == core::Property::Fcfs || !core::is_per_iteration(p)) {
-    res.reason = fmt::format("{} is not encoded yet", core::property_name(p));
-    return done();
-  }
-  if (p == core::Property::MemorySafe && !e.kv_tokens()) {
-    res.verdict = Verdict::Holds;
-    res.reason = "the engine has no KV-cache limit";
-    return done();
-  }
-  if (p == core::Property::BatchLimit && !e.max_batch) {
-    res.verdict = Verdict::Holds;
-    res.reason = "the engine has no max_batch";
-    return done();
-  }
-  if (std::string why = unsupported(e); !why.empty()) {
-    res.reason = why;
-    return done();
-  }
-
+// One bounded query: the smallest counterexample among states of up to n requests, if any.
+void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions& o, ProofResult& res) {
   z3::context ctx;
-  SymbolicState s = make_state(ctx, o.requests);
+  SymbolicState s = make_state(ctx, n);
   SymbolicBatch b = symbolic_batch(ctx, e, s);
   z3::expr bad = violation(ctx, e, s, b, p);
   z3::optimize opt(ctx);
@@ -104,10 +99,14 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   opt.set(params);
   opt.add(s.well_formed);
   opt.add(b.assumptions);
-  // A policy that never splits a prompt never leaves one partly processed: states with a
-  // started request are unreachable for it (a restart after preemption starts from 0).
+  // States a policy cannot reach: a policy that never splits a prompt never leaves one partly
+  // processed (a restart after preemption starts from 0); one that admits in arrival order
+  // never runs a request while an earlier one waits.
   if (core::traits(e.policy).whole_only)
     for (const auto& rq : s.requests) opt.add(z3::implies(rq.admitted, rq.prefilled == rq.prompt));
+  if (admits_in_arrival_order(e.policy.body))
+    for (std::size_t i = 1; i < s.requests.size(); ++i)
+      opt.add(z3::implies(s.requests[i].admitted, s.requests[i - 1].admitted));
   opt.add(bad);
   // The smallest counterexample (MODEL.md §2): fewest requests, then the smallest total of
   // remaining tokens, then the smallest largest one.
@@ -125,18 +124,20 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   opt.minimize(n_present);
   opt.minimize(total);
   opt.minimize(largest);
-  if (!o.smt2_file.empty()) {
+  if (!o.smt2_file.empty() && n == o.requests) {
     std::ofstream f(o.smt2_file);
     f << opt << "(check-sat)\n";
   }
+  res.requests = n;
   z3::check_result r = opt.check();
   if (r == z3::unknown) {
-    res.reason = fmt::format("the solver gave up within {} s at N = {}", o.timeout_s, o.requests);
-    return done();
+    res.verdict = Verdict::Unknown;
+    res.reason = fmt::format("the solver gave up within {} s at N = {}", o.timeout_s, n);
+    return;
   }
   if (r == z3::unsat) {
     res.verdict = Verdict::Holds;
-    return done();
+    return;
   }
 
   // A counterexample: rebuild the concrete state, replay it, and check both semantics agree.
@@ -183,18 +184,76 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
       mismatch += fmt::format(" request {}: symbolic {}+{}, concrete {}+{};", i, sym_prefill, sym_decode ? "d" : "-",
                               con_prefill, con_decode ? "d" : "-");
   }
-  core::BatchCheck concrete = core::check_batch(e, cx.state, out.batch, after, p);
-  if (!mismatch.empty() || !concrete.violation) {
+  std::optional<std::string> confirmed = p == core::Property::Fcfs
+                                             ? fcfs_violation(e, cx.state, out.batch)
+                                             : core::check_batch(e, cx.state, out.batch, after, p).violation;
+  if (!mismatch.empty() || !confirmed) {
     res.verdict = Verdict::InternalError;
     res.reason = !mismatch.empty()
                      ? "the symbolic and the concrete step disagree on the counterexample:" + mismatch
                      : "the concrete step does not confirm the solver's counterexample";
     res.counterexample = std::move(cx);
-    return done();
+    return;
   }
-  cx.witness = *concrete.violation;
+  cx.witness = *confirmed;
   res.verdict = Verdict::Violated;
   res.counterexample = std::move(cx);
+}
+
+}  // namespace
+
+std::string unsupported(const core::Engine& e) {
+  if (e.kv_tokens() && e.preemption != core::Preemption::None)
+    return "the engine preempts when KV memory runs out (preemption is not encoded yet)";
+  if (e.kv_tokens() && e.admission == core::Admission::PeakEstimate)
+    return "the engine admits by LightLLM's peak estimate (not encoded yet)";
+  if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
+  return "";
+}
+
+ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  ProofResult res;
+  res.requests = o.requests;
+  auto done = [&]() -> ProofResult& {
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return res;
+  };
+  if (!core::is_per_iteration(p)) {
+    res.reason = fmt::format("{} is not a per-iteration property", core::property_name(p));
+    return done();
+  }
+  auto trivially = [&](const char* why) -> ProofResult& {
+    res.verdict = Verdict::Holds;
+    res.scope = Scope::AllN;
+    res.reason = why;
+    return done();
+  };
+  if (p == core::Property::MemorySafe && !e.kv_tokens()) return trivially("the engine has no KV-cache limit");
+  if (p == core::Property::BatchLimit && !e.max_batch) return trivially("the engine has no max_batch");
+  std::string why = unsupported(e);
+  if (why.empty() && p == core::Property::Fcfs) why = fcfs_unsupported(e);
+  if (!why.empty()) {
+    res.reason = why;
+    return done();
+  }
+  if (o.lemma) {
+    LemmaResult l = fold_lemma(e, p, o.timeout_s);
+    if (l.proved) {
+      res.verdict = Verdict::Holds;
+      res.scope = Scope::AllN;
+      res.by_lemma = true;
+      res.reason = "for all N, by the inductive lemma";
+      return done();
+    }
+    res.lemma_note = l.why_not;
+  }
+  // Bounded: N = 1, 2, 4, ... , the requested N. A counterexample with n requests is one for
+  // every larger N as well (absent requests change nothing).
+  for (int n = 1;; n = std::min(2 * n, o.requests)) {
+    bounded(e, p, n, o, res);
+    if (res.verdict != Verdict::Holds || n >= o.requests) break;
+  }
   return done();
 }
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <z3++.h>
@@ -54,7 +55,56 @@ struct SymbolicBatch {
 z3::expr held_kv(z3::context& ctx, const core::Engine& engine, const SymbolicRequest& r);
 
 SymbolicState make_state(z3::context& ctx, int n);
+// One request with its own names (request_well_formed: the constraints of make_state's).
+SymbolicRequest fresh_request(z3::context& ctx, const std::string& tag);
+z3::expr request_well_formed(const SymbolicRequest& r);
 SymbolicBatch symbolic_batch(z3::context& ctx, const core::Engine& engine, const SymbolicState& state);
+
+// Phases as the iteration starts.
+z3::expr is_waiting(const SymbolicRequest& r);
+z3::expr is_started(const SymbolicRequest& r);
+z3::expr is_decoding(const SymbolicRequest& r);
+
+// The batch is a fold over the candidates, rule by rule, in each rule's order. Its running
+// state is small and each part only grows (tokens, items, prefill items, the largest prefill
+// item, admitted requests) or only shrinks (free KV). The inductive lemmas (fold_lemma.hpp)
+// reason about one request's visit from an arbitrary running state, so the step exposes it.
+struct FoldState {
+  z3::expr used, items, free_kv, prefill_items, max_prefill, running;
+};
+// One request's share of the batch so far: prompt tokens, a decode token, the KV it holds.
+struct Slot {
+  z3::expr prefill, decode, held;
+};
+// What a rule gives a candidate it reaches in running state `at`: whether the candidate is
+// eligible (right phase and source, not yet in the batch), whether its tokens fit, how many
+// (n) and what it then holds.
+struct Offer {
+  z3::expr eligible, fits, n, new_held;
+};
+// `padded_cases`: the largest number of prefill items a padded budget must consider (a case
+// split keeps the arithmetic linear); 0 for an exact (nonlinear) division, for any number.
+Offer offer(z3::context& ctx, const core::Engine& e, const core::Rule& rule, const SymbolicRequest& r, bool from_queue,
+            const Slot& slot, const FoldState& at, int padded_cases);
+// The running state and the candidate's share after it takes the offer if `take`.
+FoldState fold_after(z3::context& ctx, const core::Engine& e, const core::Rule& rule, bool from_queue, const Slot& slot,
+                     const FoldState& at, const Offer& o, const z3::expr& take);
+Slot slot_after(z3::context& ctx, const core::Engine& e, const core::Rule& rule, const Slot& slot, const Offer& o,
+                const z3::expr& take);
+
+// The counters that `when` conditions and guards read (core/step.cpp's Counters).
+struct SymbolicCounters {
+  z3::expr waiting, running, decoding, started, budget_left, free_kv, batch_tokens, batch_requests, since;
+};
+z3::expr condition_holds(z3::context& ctx, const core::Condition& c, const SymbolicCounters& k);
+
+// A token of request r that fits and was left out of a batch of `tokens` tokens and `items`
+// requests that leaves `free_kv` free (MODEL.md §2; core/batch_check.cpp's left_out_token).
+z3::expr left_out_token(z3::context& ctx, const core::Engine& e, const SymbolicRequest& r, const Slot& slot,
+                        const z3::expr& tokens, const z3::expr& items, const z3::expr& free_kv);
+
+// The token budget as a term (kSymbolicUnlimited without one).
+z3::expr budget_term(z3::context& ctx, const core::Engine& e);
 
 // Large enough for "no limit", small enough for linear arithmetic to stay exact.
 constexpr int64_t kSymbolicUnlimited = int64_t{1} << 40;

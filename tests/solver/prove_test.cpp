@@ -30,12 +30,20 @@ solver::ProofResult prove(const char* file, const char* engine, core::Property p
 }
 }  // namespace
 
-TEST_CASE("work conservation: holds for Sarathi-Serve and split Orca, up to 12 requests") {
+TEST_CASE("work conservation: holds for Sarathi-Serve and split Orca, for every N, and bounded up to 8 requests") {
   for (const char* e : {"sarathi", "orca_split"}) {
     auto r = prove("examples/paper_policies.bp", e, core::Property::WorkConserving, 12);
     INFO(e << ": " << r.reason);
     CHECK(r.verdict == solver::Verdict::Holds);
-    CHECK(r.requests == 12);
+    CHECK(r.scope == solver::Scope::AllN);
+    CHECK(r.by_lemma);
+    solver::ProveOptions o;
+    o.requests = 8;
+    o.lemma = false;
+    auto b = solver::prove(*spec("examples/paper_policies.bp").find_engine(e), core::Property::WorkConserving, o);
+    CHECK(b.verdict == solver::Verdict::Holds);
+    CHECK(b.scope == solver::Scope::UpToN);
+    CHECK(b.requests == 8);
   }
 }
 
@@ -86,8 +94,9 @@ TEST_CASE("outside the encoded fragment the verdict is unknown, with the reason"
   auto r = prove("examples/vidur_engines.bp", "vidur_vllm", core::Property::WorkConserving);
   CHECK(r.verdict == solver::Verdict::Unknown);
   CHECK(r.reason == "the engine preempts when KV memory runs out (preemption is not encoded yet)");
-  auto fcfs = prove("examples/paper_policies.bp", "sarathi", core::Property::Fcfs);
+  auto fcfs = prove("tests/solver/policies.bp", "padded_whole", core::Property::Fcfs);
   CHECK(fcfs.verdict == solver::Verdict::Unknown);
+  CHECK(fcfs.reason == "fcfs is not encoded for a padded budget yet");
   auto trivially = prove("examples/paper_policies.bp", "sarathi", core::Property::MemorySafe);
   CHECK(trivially.verdict == solver::Verdict::Holds);
   CHECK(trivially.reason == "the engine has no KV-cache limit");
