@@ -73,7 +73,19 @@ RecordChecks::~RecordChecks() = default;
 RecordChecks::Stream& RecordChecks::stream(const std::string& name) {
   if (last_ && name == last_name_) return *last_;  // most logs have one stream
   auto& slot = streams_[name];
-  if (!slot) slot = std::make_unique<Stream>(config_);
+  if (!slot) {
+    slot = std::make_unique<Stream>(config_);
+    if (config_.format == Format::VidurChrome && streams_.size() == 2) {
+      // A second replica: Vidur's batch ids are one counter for every replica, so a skip in
+      // one replica's ids is another's batch. The skips held are dropped; from here on only a
+      // counter going back is judged.
+      shared_counter_ = true;
+      held_gaps_.clear();
+      held_more_ = 0;
+      tally_.set_limit(CheckKind::IterationGap, "Vidur numbers the batches of every replica with one counter: skips "
+                                                "not judged, a counter going back is");
+    }
+  }
   last_ = slot.get();
   last_name_ = name;
   return *last_;
@@ -118,13 +130,24 @@ void RecordChecks::add(const Iteration& r, const std::string& file, bool in_wind
         tally_.undecided(CheckKind::IterationGap, "the record logs no iteration counter");
       } else {
         tally_.checked(CheckKind::IterationGap);
-        if (s.last_index && *r.index > *s.last_index + 1) {
+        if (s.last_index && *r.index > *s.last_index + 1 && !shared_counter_) {
           std::int64_t missing = *r.index - *s.last_index - 1;
-          report(CheckKind::IterationGap,
-                 missing == 1 ? fmt::format("iteration {} is missing (1 record dropped after line {})",
-                                            *s.last_index + 1, s.last_line)
-                              : fmt::format("iterations {} to {} are missing ({} records dropped after line {})",
-                                            *s.last_index + 1, *r.index - 1, missing, s.last_line));
+          std::string message =
+              missing == 1 ? fmt::format("iteration {} is missing (1 record dropped after line {})", *s.last_index + 1,
+                                         s.last_line)
+                           : fmt::format("iterations {} to {} are missing ({} records dropped after line {})",
+                                         *s.last_index + 1, *r.index - 1, missing, s.last_line);
+          if (config_.format != Format::VidurChrome) {
+            report(CheckKind::IterationGap, std::move(message));
+          } else if (static_cast<std::int64_t>(held_gaps_.size()) < tally_.kept_per_kind()) {
+            // Held until the trace shows whether it has one replica (see stream()).
+            held_gaps_.push_back(
+                Finding{CheckKind::IterationGap, file, r.stream, number, r.line, std::move(message), {describe_record(r)}});
+          } else {
+            ++held_more_;
+          }
+        } else if (s.last_index && *r.index > *s.last_index + 1) {
+          // Another replica's batches (Vidur's shared counter).
         } else if (s.last_index && *r.index <= *s.last_index) {
           report(CheckKind::IterationGap,
                  fmt::format("the iteration counter goes from {} (line {}) back to {}: a restarted engine, or records "
@@ -362,6 +385,11 @@ std::string RecordChecks::reservation_text() const {
 }
 
 void RecordChecks::finish() {
+  // One replica to the end: the skips held were records dropped.
+  for (auto& f : held_gaps_) tally_.violation(std::move(f));
+  for (; held_more_ > 0; --held_more_)
+    tally_.violation(Finding{CheckKind::IterationGap, {}, {}, 0, 0, {}, {}});  // counted, not kept
+  held_gaps_.clear();
   const auto& s = config_.support;
   if (!s.request_level) tally_.not_checkable(CheckKind::Lifecycle, "the format has no per-request detail");
   if (!s.every_iteration)

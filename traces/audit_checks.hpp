@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/engine.hpp"
 #include "traces/audit_lifecycle.hpp"
@@ -63,6 +64,12 @@ class RecordChecks {
   Stream* last_ = nullptr;
   std::string last_name_;
   bool logged_limits_named_ = false;
+  // Vidur's batch ids: skips held until a second replica shows (they are then another
+  // replica's batches) or the end (they were records dropped); the first kept_per_kind() in
+  // full, the rest counted.
+  bool shared_counter_ = false;
+  std::vector<Finding> held_gaps_;
+  std::int64_t held_more_ = 0;
 };
 
 }  // namespace batchproof::traces

@@ -93,6 +93,16 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
                                   "policy's batch: " + describe_items(outcome_.batch.items), describe_state(state_)}});
     }
   }
+  // A batch with no room for one more token left nothing out that fit, whatever the state
+  // (core::check_batch's first test): without a spec nothing else reads the state before it,
+  // so the batch is applied in place, without a copy of the state.
+  const bool budget_full = config_.engine.token_budget && batch.tokens + 1 > *config_.engine.token_budget;
+  if (!config_.from_spec && (budget_full || !in_window)) {
+    ignored_items_ += apply_logged_iteration(config_.engine, state_, record, scratch_);
+    if (in_window) tally_.checked(CheckKind::WorkConservation);
+    settle(state_, record, normalised, file, number);
+    return;
+  }
   bool every_request_served = false;
   if (!followed_policy) {
     after_ = state_;  // copy-assigned: the buffers of the last iteration are reused
@@ -106,7 +116,12 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
     if (every_request_served) tally_.checked(CheckKind::WorkConservation);
     else check_work(record, batch, after, normalised, file, number);
   }
+  settle(after, record, normalised, file, number);
+  std::swap(state_, after_);
+}
 
+void Replay::settle(core::EngineState& after, const core::TraceIteration& record, const Iteration& normalised,
+                    const std::string& file, std::int64_t number) {
   if (record.requests) {  // a checkpoint: the log's own word on every request
     std::int64_t iteration = after.iteration;
     after = state_from_trace(config_.engine, *record.requests);
@@ -130,7 +145,6 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
                                          record.waiting, record.running, waiting, running),
                              {describe_record(normalised)}});
   }
-  std::swap(state_, after_);
 }
 
 void Replay::check_work(const core::TraceIteration& record, const core::Batch& batch, const core::EngineState& after,

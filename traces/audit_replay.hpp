@@ -48,6 +48,10 @@ class Replay {
   const core::EngineState& state() const { return state_; }
 
  private:
+  // What follows an applied iteration: the checkpoint it carries, and the log's counts
+  // against the state reached.
+  void settle(core::EngineState& after, const core::TraceIteration& record, const Iteration& normalised,
+              const std::string& file, std::int64_t number);
   void check_work(const core::TraceIteration& record, const core::Batch& batch, const core::EngineState& after,
                   const Iteration& normalised, const std::string& file, std::int64_t number);
 

@@ -31,6 +31,7 @@ class AuditTally {
   void fill(AuditReport& report) const;
 
   std::int64_t violation_count() const { return violation_count_; }
+  std::int64_t kept_per_kind() const { return keep_; }
 
  private:
   struct PerKind {

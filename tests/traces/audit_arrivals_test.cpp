@@ -238,11 +238,12 @@ std::string chrome_event(int replica, int batch, int second, std::vector<int> id
 // Two replicas: 0 serves requests 0 and 2, 1 serves 1 and 3 (requests 2 and 3 arrive at 1.5 s).
 // Planted: replica 1 gives request 3 one prompt token of its two in its third batch.
 std::string two_replicas(bool planted) {
-  std::vector<std::string> events{chrome_event(0, 0, 0, {0}, {4}),       chrome_event(1, 0, 0, {1}, {6}),
-                                  chrome_event(0, 1, 1, {0}, {1}),       chrome_event(1, 1, 1, {1}, {1}),
-                                  chrome_event(0, 2, 2, {0, 2}, {1, 3}), chrome_event(1, 2, 2, {3}, {planted ? 1 : 2}),
-                                  chrome_event(0, 3, 3, {2}, {1}),       chrome_event(1, 3, 3, {3}, {1})};
-  if (planted) events.push_back(chrome_event(1, 4, 4, {3}, {1}));
+  // Vidur's batch ids are one counter for both replicas.
+  std::vector<std::string> events{chrome_event(0, 0, 0, {0}, {4}),       chrome_event(1, 1, 0, {1}, {6}),
+                                  chrome_event(0, 2, 1, {0}, {1}),       chrome_event(1, 3, 1, {1}, {1}),
+                                  chrome_event(0, 4, 2, {0, 2}, {1, 3}), chrome_event(1, 5, 2, {3}, {planted ? 1 : 2}),
+                                  chrome_event(0, 6, 3, {2}, {1}),       chrome_event(1, 7, 3, {3}, {1})};
+  if (planted) events.push_back(chrome_event(1, 8, 4, {3}, {1}));
   std::string out = "{\"traceEvents\": [";
   for (std::size_t k = 0; k < events.size(); ++k) out += (k ? ", " : "") + events[k];
   return out + "]}\n";
@@ -304,8 +305,13 @@ TEST_CASE("--arrivals with several replicas: each replica replayed with its own 
   CHECK(r.report.violation_count == 0);
   CHECK(r.report.check(CheckKind::PolicyDivergence).status == CheckStatus::Clean);
   CHECK(r.report.check(CheckKind::PolicyDivergence).checked == 8);
+  CHECK(r.report.records == 8);
   CHECK(r.report.check(CheckKind::WorkConservation).status == CheckStatus::Clean);
   CHECK(r.report.check(CheckKind::Lifecycle).status == CheckStatus::Clean);
+  // Each replica's ids skip the other's batches: not a gap.
+  CHECK(r.report.check(CheckKind::IterationGap).status == CheckStatus::Clean);
+  CHECK(r.report.check(CheckKind::IterationGap).limit ==
+        "Vidur numbers the batches of every replica with one counter: skips not judged, a counter going back is");
 
   const std::string planted = two_replicas(true);
   const ArrivalPlacement pp = place(planted);
@@ -313,7 +319,7 @@ TEST_CASE("--arrivals with several replicas: each replica replayed with its own 
   REQUIRE(v.report.violations.size() == 2);
   CHECK(v.report.violations[0].kind == CheckKind::PolicyDivergence);
   CHECK(v.report.violations[0].stream == "replica 1");
-  CHECK(v.report.violations[0].iteration == 2);
+  CHECK(v.report.violations[0].iteration == 5);  // the batch id
   CHECK(v.report.violations[1].kind == CheckKind::WorkConservation);
   CHECK(v.report.violations[1].message ==
         "not maximal: request 3 (waiting) could take one more prompt token: 1 of its 2 remaining were scheduled, and "
