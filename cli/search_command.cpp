@@ -1,6 +1,7 @@
 // `batchproof search FILE --engine E [--workload W | --max-prompt P --max-output O] [--load R]
 //   [--period L] [--min-load] [--witness FILE] [--svg FILE] [--json]`: look for an arrival
 // pattern below capacity under which the engine's queue grows without bound (MODEL.md §4).
+// `--network NET [--load R] [--phases K]`: the same for a network (cli/network_search.cpp).
 #include <cmath>
 #include <fstream>
 
@@ -10,10 +11,12 @@
 #include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/network_search.hpp"
 #include "cli/svg_plot.hpp"
 #include "cli/text_table.hpp"
 #include "core/arrivals_file.hpp"
 #include "core/capacity.hpp"
+#include "core/kmax_bound.hpp"
 #include "sim/engine_sim.hpp"
 #include "solver/witness.hpp"
 
@@ -22,7 +25,8 @@ namespace batchproof::cli {
 namespace {
 
 struct SearchCli {
-  std::string file, engine, workload, witness_file, svg, smt2;
+  std::string file, engine, workload, witness_file, svg, smt2, network;
+  int phases = 6;  // --network: fluid cycles of 1..phases phases
   std::optional<std::int64_t> max_prompt, max_output, min_prompt, min_output;
   double load = 0.9;
   std::vector<int> periods;
@@ -86,6 +90,20 @@ void print_witness(const solver::SearchResult& r, double capacity, const sim::Si
              agrees ? "linear growth, as replayed" : "DOES NOT match the replay");
 }
 
+// k_max (core/kmax_bound.hpp): the load, relative to the compute capacity, above which no
+// policy keeps up with arrivals of the workload's mean lengths; "" when it does not apply.
+std::string kmax_text(const core::KmaxBound& k, const core::Workload& w, double capacity, double load) {
+  double limit = capacity > 0 ? k.tokens_per_s / capacity : 0;
+  std::string verdict =
+      load <= limit ? fmt::format("load {} is inside it", load)
+                    : fmt::format("at load {} every policy is unstable inside the compute capacity because of k_max", load);
+  return fmt::format("k_max: max_batch {} lets at most {:.3f} req/s of workload {} through ({:.1f} batch slots a request, "
+                     "at most {:.1f} slots/s at {} requests an iteration) = {:.1f} tokens/s = load {:.4f} of the compute "
+                     "capacity; {}",
+                     k.k_max, k.requests_per_s, w.name, k.slots_per_request, k.slots_per_s, k.best_batch, k.tokens_per_s,
+                     limit, verdict);
+}
+
 nlohmann::json witness_json(const solver::SearchResult& r, const sim::SimResult* sr) {
   nlohmann::json j;
   j["verdict"] = r.verdict == solver::SearchVerdict::Found      ? "found"
@@ -133,6 +151,16 @@ int run_search(const SearchCli& o) {
   auto spec = load_spec_reporting(o.file);
   if (!spec) return kBadInput;
   auto bad = [](const std::string& m) { return usage_error("search", m); };
+  if (!o.network.empty()) {
+    const core::Network* n = spec->find_network(o.network);
+    if (!n) return bad(fmt::format("no network '{}' in {}", o.network, o.file));
+    if (!o.engine.empty()) return bad("give --engine or --network, not both");
+    if (!(o.load > 0 && o.load < 1)) return bad("--load must be between 0 and 1 (a load below capacity)");
+    if (o.phases < 1 || o.phases > 12) return bad("--phases must be between 1 and 12");
+    if (!(o.timeout_s > 0)) return bad("--timeout must be positive");
+    return run_network_search(*spec, *n, NetworkSearchOptions{o.load, o.phases, o.timeout_s}, o.json, o.svg);
+  }
+  if (o.engine.empty()) return bad("give --engine E (or --network N)");
   const core::Engine* e = spec->find_engine(o.engine);
   if (!e) return bad(fmt::format("no engine '{}' in {}", o.engine, o.file));
   if (!(o.load > 0 && o.load < 1)) return bad("--load must be between 0 and 1 (a load below capacity)");
@@ -168,6 +196,9 @@ int run_search(const SearchCli& o) {
                            lb.output_lo, lb.output_hi));
 
   core::ComputeCapacity cap = core::compute_capacity(*e, w);
+  core::KmaxBound kmax;  // k_max 0: none (a plain struct: GCC 12 warns wrongly about an optional here)
+  if (w)
+    if (auto k = core::kmax_bound(*e, *w)) kmax = *k;
   solver::SearchOptions so;
   so.load = o.load;
   if (!o.periods.empty()) so.periods = o.periods;
@@ -238,6 +269,11 @@ int run_search(const SearchCli& o) {
     j["load_bound"] = o.load;
     j["capacity_tokens_per_s"] = cap.tokens_per_s;
     j["lengths"] = {{"prompt", {lb.prompt_lo, lb.prompt_hi}}, {"output", {lb.output_lo, lb.output_hi}}};
+    if (kmax.k_max > 0)
+      j["kmax"] = {{"k_max", kmax.k_max}, {"requests_per_s", kmax.requests_per_s}, {"tokens_per_s", kmax.tokens_per_s},
+                   {"load", cap.tokens_per_s > 0 ? kmax.tokens_per_s / cap.tokens_per_s : 0.0},
+                   {"slots_per_request", kmax.slots_per_request}, {"slots_per_s", kmax.slots_per_s},
+                   {"unstable_inside_compute_capacity", cap.tokens_per_s > 0 && o.load > kmax.tokens_per_s / cap.tokens_per_s}};
     if (o.min_load && r.verdict == solver::SearchVerdict::Found)
       j["min_load"] = {{"low", low}, {"high", high}, {"searches", searches}, {"seconds", total_s}};
     fmt::print("{}\n", j.dump(2));
@@ -262,6 +298,7 @@ int run_search(const SearchCli& o) {
   if (o.min_load && r.verdict == solver::SearchVerdict::Found)
     fmt::print("min-load: a witness exists at load {:.4f}; none found at {:.4f} ({} searches, {:.1f} s){}\n", high, low,
                searches, total_s, min_load_note);
+  if (kmax.k_max > 0) fmt::print("{}\n", kmax_text(kmax, *w, cap.tokens_per_s, o.load));
   return code;
 }
 
@@ -271,7 +308,9 @@ void add_search_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<SearchCli>();
   CLI::App* cmd = app.add_subcommand("search", "Search for arrivals below capacity that make the queue grow forever");
   cmd->add_option("file", o->file, "spec file (.bp)")->required();
-  cmd->add_option("--engine", o->engine, "engine")->required();
+  cmd->add_option("--engine", o->engine, "engine");
+  cmd->add_option("--network", o->network, "a network instead of an engine: fluid cycles replayed in the simulator");
+  cmd->add_option("--phases", o->phases, "--network: most phases of a fluid cycle (default 6)");
   cmd->add_option("--workload", o->workload, "take request lengths from this workload's support");
   cmd->add_option("--min-prompt", o->min_prompt, "shortest prompt a witness may use (tokens)");
   cmd->add_option("--max-prompt", o->max_prompt, "longest prompt a witness may use (tokens)");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/capacity.hpp"
+#include "core/kmax_bound.hpp"
 
 namespace batchproof::core {
 
@@ -76,6 +77,15 @@ void pair_findings(const Engine& e, const Workload& w, std::vector<Finding>& out
   if (f.usable_tokens_per_s <= 0)
     out.push_back({"no_capacity", e.loc,
                    fmt::format("engine '{}' with workload '{}': {}", e.name, w.name, f.compute.b_max.reason)});
+  // Inside the usable capacity, but not inside what k_max lets through (core/kmax_bound.hpp).
+  if (auto k = kmax_bound(e, w); k && f.usable_tokens_per_s > 0 && f.load < 1.0 && f.rate_per_s >= k->requests_per_s)
+    out.push_back({"kmax_bound", e.loc,
+                   fmt::format("engine '{}' with workload '{}': unstable inside the compute capacity because of k_max: "
+                               "{:.3f} req/s (load {:.3f}) is at or above the {:.3f} req/s that max_batch {} lets "
+                               "through (each request needs {:.1f} batch slots on average, at most {:.1f} slots/s): "
+                               "every policy is unstable there (MODEL.md §3)",
+                               e.name, w.name, f.rate_per_s, f.load, k->requests_per_s, k->k_max,
+                               k->slots_per_request, k->slots_per_s)});
 }
 
 // One finding per workload that overloads some engines: every policy is unstable there.

@@ -32,6 +32,8 @@ struct Job {
   std::size_t stage = 0;
   std::size_t outstanding = 0;  // hops of the current stage not finished yet
   double arrival = 0;
+  const NetworkArrival* given = nullptr;  // an explicit arrival: its hop lengths
+  std::size_t next_length = 0;            // the next of them to use
 };
 
 class Network {
@@ -67,6 +69,7 @@ class Network {
       for (const auto& t : times_) rate += t.rate_per_s();
       if (rate > 0) horizon = static_cast<double>(*o.jobs) / rate;
     }
+    if (horizon <= 0 && o.arrivals && !o.arrivals->empty()) horizon = o.arrivals->back().time_s;
     sample_every_ = horizon > 0 ? horizon / static_cast<double>(o.backlog_samples) : 1.0;
     station_samples_.resize(n.stations.size());
   }
@@ -78,16 +81,24 @@ class Network {
         if (r.busy) t_done = std::min(t_done, r.free_at);
       std::size_t c_next = 0;
       double t_arr = kNever;
-      for (std::size_t c = 0; c < next_arrival_.size(); ++c)
-        if (next_arrival_[c] < t_arr) t_arr = next_arrival_[c], c_next = c;
-      if (t_arr == kNever || (o_.jobs && jobs_.size() >= *o_.jobs)) break;  // the run ends with its arrivals
+      if (o_.arrivals) {
+        if (given_next_ < o_.arrivals->size()) t_arr = (*o_.arrivals)[given_next_].time_s;
+      } else {
+        for (std::size_t c = 0; c < next_arrival_.size(); ++c)
+          if (next_arrival_[c] < t_arr) t_arr = next_arrival_[c], c_next = c;
+      }
+      if (t_arr == kNever || (!o_.arrivals && o_.jobs && jobs_.size() >= *o_.jobs)) break;  // the run ends with its arrivals
       double t = std::min(t_done, t_arr);
       sample(t);
       now_ = t;
       // Iterations that end now deliver their results first (engine order), then arrivals.
       for (std::size_t i = 0; i < replicas_.size(); ++i)
         if (replicas_[i].busy && replicas_[i].free_at <= t) complete(i);
-      if (t_arr <= t) arrive(c_next);
+      if (o_.arrivals) {
+        while (given_next_ < o_.arrivals->size() && (*o_.arrivals)[given_next_].time_s <= t) arrive_given();
+      } else if (t_arr <= t) {
+        arrive(c_next);
+      }
       for (std::size_t i = 0; i < replicas_.size(); ++i)
         if (!replicas_[i].busy) start(i);
     }
@@ -113,6 +124,20 @@ class Network {
     res_.end_time_s = now_;
     enter_stage(jobs_.size() - 1);
     next_arrival_[c] = next_time(c);
+  }
+
+  void arrive_given() {
+    const NetworkArrival& a = (*o_.arrivals)[given_next_++];
+    Job job;
+    job.cls = a.cls;
+    job.stage = a.stage;
+    job.arrival = a.time_s;
+    job.given = &a;
+    jobs_.push_back(job);
+    ++res_.jobs_arrived;
+    ++res_.classes[a.cls].arrived;
+    res_.end_time_s = now_;
+    enter_stage(jobs_.size() - 1);
   }
 
   // Sends a job's current stage to its stations (or records the job as done).
@@ -172,8 +197,14 @@ class Network {
     core::Request r;
     r.id = next_id_++;
     r.arrival_s = now_;
-    r.prompt = std::max<std::int64_t>(1, sample_length(hop.prompt, length_rng_[job.cls]));
-    r.output = std::max<std::int64_t>(1, sample_length(hop.output, length_rng_[job.cls]));
+    if (job.given && job.next_length < job.given->lengths.size()) {
+      r.prompt = std::max<std::int64_t>(1, job.given->lengths[job.next_length].first);
+      r.output = std::max<std::int64_t>(1, job.given->lengths[job.next_length].second);
+      ++job.next_length;
+    } else {
+      r.prompt = std::max<std::int64_t>(1, sample_length(hop.prompt, length_rng_[job.cls]));
+      r.output = std::max<std::int64_t>(1, sample_length(hop.output, length_rng_[job.cls]));
+    }
     r.priority = priority_rank(s, job.cls);
     request_job_.push_back(j);
     latency_.submitted(r.id, now_);
@@ -284,6 +315,7 @@ class Network {
   std::vector<Job> jobs_;
   std::vector<std::size_t> request_job_;  // by request id
   std::int64_t next_id_ = 0;
+  std::size_t given_next_ = 0;  // the next explicit arrival
   double now_ = 0, offered_ = 0;
   double sample_every_ = 1, next_sample_ = 0;
   std::vector<double> offered_cumulative_;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/network.hpp"
@@ -19,8 +20,23 @@
 
 namespace batchproof::sim {
 
+// One job of an explicit arrival list (a replay, e.g. of an instability witness): its class,
+// when it arrives, the stage of its route it enters at (0: the first; a later one places the
+// job part-way along its route, as a witness's start state does), and optionally the lengths
+// of its hops from that stage on, in route order (empty: drawn from the hops' laws).
+struct NetworkArrival {
+  double time_s = 0;
+  std::size_t cls = 0;
+  std::size_t stage = 0;
+  std::vector<std::pair<std::int64_t, std::int64_t>> lengths;  // (prompt, output) per hop
+};
+
 struct NetworkSimOptions {
   std::uint64_t seed = 1;
+  // When set, these jobs (sorted by time, classes and stages valid for the network) replace the
+  // classes' arrival processes, and every job arriving at one instant is in before an engine
+  // starts its next iteration. rate_scale and jobs do not apply to them.
+  const std::vector<NetworkArrival>* arrivals = nullptr;
   double rate_scale = 1;                  // multiplies every class's arrival rate
   std::optional<std::uint64_t> jobs;      // stop the arrivals after this many jobs
   std::optional<double> duration_s;       // or at this time
