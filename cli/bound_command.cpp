@@ -149,6 +149,7 @@ int run_bound(const BoundCli& o) {
     j["seconds"] = r.seconds;
     j["queries"] = r.queries;
     if (r.output_max > 0) j["output_max"] = r.output_max;
+    if (!r.rests_on.empty()) j["rests_on"] = r.rests_on;
     if (r.growth_demand > 0) j["growth_demand"] = r.growth_demand;
     if (r.below) {
       const auto& cx = *r.below;
@@ -189,9 +190,7 @@ int run_bound(const BoundCli& o) {
     fmt::print("requests: outputs <= {} tokens (the lengths' maximum, and sigma minus the shortest prompt: one "
                "request arrives at one instant)\n",
                r.output_max);
-    fmt::print("rests on: work_conserving({0}) and budget({0}) for every state of up to {1} requests (prove), the "
-               "profile's t(b) exactly\n",
-               e->name, o.requests);
+    fmt::print("rests on (prove): {}; the profile's t(b), exactly\n", r.rests_on);
     fmt::print("induction: W + credit <= {} holds initially and after every step ({} queries)", *r.bound, r.queries);
     if (r.below) {
       const auto& cx = *r.below;
@@ -214,7 +213,7 @@ int run_bound(const BoundCli& o) {
     fmt::print("simulation ({}: {} + {} tokens, {} requests, greedy in the envelope, {:.0f} s): ", p.name, p.prompt,
                p.output, p.requests, duration);
     if (r.bound)
-      fmt::print("largest backlog {} tokens at {:.1f} s{}\n", p.run.max_backlog, p.run.max_at_s,
+      fmt::print("largest backlog {} tokens at {:.3f} s{}\n", p.run.max_backlog, p.run.max_at_s,
                  p.run.max_backlog <= *r.bound ? fmt::format(", {:.3f} of B", static_cast<double>(p.run.max_backlog) /
                                                                          static_cast<double>(std::max<std::int64_t>(1, *r.bound)))
                                                : ", ABOVE B: the proof and the semantics disagree");

@@ -278,6 +278,13 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
     return done();
   }
 
+  // A bounded proof covers states of up to N requests; prove's reason says when it covers more
+  // (every N, by an inductive lemma, or trivially).
+  auto scope = [&](const ProofResult& pr) {
+    return pr.reason.empty() ? fmt::format("for every state of up to {} requests", o.wc_requests) : pr.reason;
+  };
+  res.rests_on = fmt::format("work_conserving({}) {}; budget({}) {}", e.name, scope(wc), e.name, scope(budget));
+
   // The induction: the least integer B ≥ σ (the initial state: empty, bucket full) for which
   // W + c ≤ B is preserved by every step of the abstraction.
   const std::int64_t b = *e.token_budget;
@@ -366,9 +373,8 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
     }
   res.verdict = BoundVerdict::Proven;
   res.bound = hi;
-  res.reason = fmt::format("B = {} tokens (W + credit <= B is inductive, {} is not; {}; work-conserving and within "
-                           "budget for up to {} requests)",
-                           hi, hi - 1, lengths_note(res.output_max), o.wc_requests);
+  res.reason = fmt::format("B = {} tokens (W + credit <= B is inductive, {} is not; {}; {})", hi, hi - 1,
+                           lengths_note(res.output_max), res.rests_on);
   return done();
 }
 

@@ -47,6 +47,7 @@ struct InductionCounterexample {
 struct BoundResult {
   BoundVerdict verdict = BoundVerdict::Unknown;
   std::optional<std::int64_t> bound;   // B, tokens (Proven)
+  std::string rests_on;                // for which states work conservation and the budget were proved
   std::string reason;                  // what the verdict rests on, or why none
   double seconds = 0;
   int queries = 0;                     // induction queries
