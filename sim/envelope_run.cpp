@@ -1,8 +1,10 @@
 #include "sim/envelope_run.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/step.hpp"
+#include "sim/random.hpp"
 
 namespace batchproof::sim {
 
@@ -17,6 +19,30 @@ std::vector<core::Arrival> greedy_envelope_arrivals(double sigma, double rate, s
     double need = static_cast<double>(k + 1) * work - sigma;
     double t = need <= 0 ? 0.0 : std::nextafter(need / rate, HUGE_VAL);
     if (t > duration_s) break;
+    out.push_back({t, prompt, output, ""});
+  }
+  return out;
+}
+
+std::vector<core::Arrival> random_envelope_arrivals(double sigma, double rate, std::int64_t prompt_lo,
+                                                    std::int64_t prompt_hi, std::int64_t output_lo,
+                                                    std::int64_t output_hi, double duration_s, std::uint64_t seed) {
+  std::vector<core::Arrival> out;
+  const auto room = static_cast<std::int64_t>(std::floor(sigma));
+  if (!(rate > 0) || prompt_lo + output_lo > room) return out;
+  Random lengths = Random::for_stream(seed, 1), times = Random::for_stream(seed, 2);
+  double t = 0, credit = sigma;  // the bucket's credit at time t, after the arrivals at t
+  for (;;) {
+    std::int64_t prompt = lengths.uniform_int(prompt_lo, std::min(prompt_hi, room - output_lo));
+    std::int64_t output = lengths.uniform_int(output_lo, std::min(output_hi, room - prompt));
+    const double work = static_cast<double>(prompt + output);
+    double wait = work > credit ? std::nextafter((work - credit) / rate, HUGE_VAL) : 0.0;
+    if (times.uniform() < 0.5) wait += times.exponential(rate / work);
+    const double at = t + wait;
+    if (at > duration_s) break;
+    credit = std::min(sigma, credit + rate * (at - t)) - work;
+    if (credit < 0) credit = 0;  // rounding only: the wait covered the work
+    t = at;
     out.push_back({t, prompt, output, ""});
   }
   return out;

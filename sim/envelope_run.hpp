@@ -19,6 +19,15 @@ namespace batchproof::sim {
 std::vector<core::Arrival> greedy_envelope_arrivals(double sigma_tokens, double rate_tokens_per_s,
                                                     std::int64_t prompt, std::int64_t output, double duration_s);
 
+// Random arrivals in the same envelope, for soundness checks: prompt and output lengths uniform
+// on their ranges (narrowed so that one request's work is at most σ), each request at the
+// earliest time the bucket holds its work or, every other request on average, later by an
+// exponential delay of mean work / rate. Up to `duration_s`; the same arrivals for a seed.
+std::vector<core::Arrival> random_envelope_arrivals(double sigma_tokens, double rate_tokens_per_s,
+                                                    std::int64_t prompt_lo, std::int64_t prompt_hi,
+                                                    std::int64_t output_lo, std::int64_t output_hi, double duration_s,
+                                                    std::uint64_t seed);
+
 struct EnvelopeRun {
   std::int64_t max_backlog = 0;   // tokens present at a batch boundary (arrivals joined), largest
   double max_at_s = 0;            // when

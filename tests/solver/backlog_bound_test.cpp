@@ -82,6 +82,29 @@ TEST_CASE("bound: the least inductive bound of a small Sarathi-Serve, by hand") 
   CHECK(sim::run_envelope(engine("tiny_sarathi"), prompts).max_backlog <= 17);
 }
 
+TEST_CASE("bound: random patterns in the envelope stay below the bound (seeds 1..20)") {
+  // Outputs up to 6 (the user's bounds): O_max = min(6, 8 - 1) = 6, and the growing demands are
+  // still D = 1, 2, so B = ceil(8 + 6·2 + 8/3) = ceil(22.67) = 23.
+  const solver::LengthBounds lb{1, 4, 1, 6};
+  solver::BoundOptions o;
+  o.wc_requests = 4;
+  auto r = solver::prove_backlog_bound(engine("tiny_sarathi"), lb, solver::Envelope{8, 0.5}, o);
+  REQUIRE(r.verdict == solver::BoundVerdict::Proven);
+  REQUIRE(*r.bound == 23);
+  const double rate = 0.5 * core::compute_capacity(engine("tiny_sarathi")).tokens_per_s;
+  std::int64_t largest = 0;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    auto arrivals = sim::random_envelope_arrivals(8, rate, 1, 4, 1, 6, 0.5, seed);
+    REQUIRE(arrivals.size() > 50);
+    CHECK(core::envelope_burst(arrivals, rate) <= 8 + 1e-9);
+    largest = std::max(largest, sim::run_envelope(engine("tiny_sarathi"), arrivals).max_backlog);
+  }
+  auto greedy = sim::greedy_envelope_arrivals(8, rate, 1, 6, 0.5);
+  largest = std::max(largest, sim::run_envelope(engine("tiny_sarathi"), greedy).max_backlog);
+  CHECK(largest <= 23);
+  CHECK(largest == 14);  // the abstraction lets every request hold O_max at once; runs do not
+}
+
 TEST_CASE("bound: at rho = 1 a work-conserving engine still has a bound; above 1 none") {
   // r = C = 8/3 per ms: every D of 1..7 lets more arrive than it serves (r·2 ms = 5.33 > 4,
   // r·3 ms = 8 > 7); the largest, D = 7 from W = 4·7 = 28 and c = 8, ends at 28 - 7 + 8 + 8 = 37.
