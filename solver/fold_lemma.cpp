@@ -50,7 +50,7 @@ class Lemma {
 
   FoldState fresh_fold() {
     return FoldState{fresh_int("used"),        fresh_int("items"),       fresh_int("free_kv"),
-                     fresh_int("prefill_items"), fresh_int("max_prefill"), fresh_int("running")};
+                     fresh_int("prefill_items"), fresh_int("max_prefill"), fresh_int("running"), open_};
   }
   // `b` is at or after `a` in the fold: what grows has not shrunk, the free KV has not grown.
   static z3::expr later(const FoldState& a, const FoldState& b) {
@@ -157,8 +157,9 @@ class Lemma {
     at_least(start.decoding, is_decoding(r));
     at_least(start.started, is_started(r));
     q = q && start.since >= 0;
+    if (e_.batching == core::Batching::Static) q = q && z3::implies(r.admitted, !open_);
     if (kv) q = q && start.free_kv >= 0 && start.free_kv <= ctx_.int_val(*kv) - held0(r);
-    FoldState prev{ctx_.int_val(0), ctx_.int_val(0), start.free_kv, ctx_.int_val(0), ctx_.int_val(0), start.running};
+    FoldState prev{ctx_.int_val(0), ctx_.int_val(0), start.free_kv, ctx_.int_val(0), ctx_.int_val(0), start.running, open_};
     Slot slot{ctx_.int_val(0), ctx_.bool_val(false), held0(r)};
     for (const FlatRule& fr : rules(start)) {
       const core::Rule& rule = *fr.rule;
@@ -243,7 +244,7 @@ class Lemma {
         start.running >= one(ri.admitted) + one(rj.admitted) &&
         start.decoding >= one(is_decoding(ri)) + one(is_decoding(rj)) &&
         start.started >= one(is_started(ri)) + one(is_started(rj)) && start.since >= 0;
-    FoldState prev{ctx_.int_val(0), ctx_.int_val(0), start.free_kv, ctx_.int_val(0), ctx_.int_val(0), start.running};
+    FoldState prev{ctx_.int_val(0), ctx_.int_val(0), start.free_kv, ctx_.int_val(0), ctx_.int_val(0), start.running, open_};
     Slot si{ctx_.int_val(0), ctx_.bool_val(false), ctx_.int_val(0)}, sj = si;
     const bool queue = k == PhaseKind::Waiting;
     for (const FlatRule& fr : rules(start)) {
@@ -285,6 +286,8 @@ class Lemma {
   unsigned timeout_ms_;
   z3::context ctx_;
   int fresh_ = 0;
+  // Static batching: admission is open for the whole iteration or closed for all of it.
+  z3::expr open_ = ctx_.bool_const("admission_open");
 };
 
 }  // namespace

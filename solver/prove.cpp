@@ -164,6 +164,13 @@ void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions&
       core::arrive(cx.state, q);
     }
   }
+  if (e.batching == core::Batching::Static && !cx.state.running.empty()) {
+    // The running requests form the cohort in progress; its finished members hold cohort_kv.
+    cx.state.cohort = 0;
+    for (auto& q : cx.state.running) q.cohort = 0;
+    cx.state.cohort_kv = int_of(m, b.cohort_kv);
+    cx.state.kv_used += cx.state.cohort_kv;
+  }
   core::EngineState after = cx.state;
   core::StepOutcome out = core::step(e, after);
   cx.batch = out.batch;
@@ -207,7 +214,6 @@ std::string unsupported(const core::Engine& e) {
     return "the engine preempts when KV memory runs out (preemption is not encoded yet)";
   if (e.kv_tokens() && e.admission == core::Admission::PeakEstimate)
     return "the engine admits by LightLLM's peak estimate (not encoded yet)";
-  if (e.batching == core::Batching::Static) return "the engine batches statically (not encoded yet)";
   return "";
 }
 

@@ -97,22 +97,35 @@ class Former {
  public:
   Former(z3::context& ctx, const core::Engine& e, const SymbolicState& s)
       : ctx_(ctx), e_(e), s_(s), limits_(e),
-        fold_{ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0)} {
+        fold_{ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0), ctx.int_val(0),
+              ctx.bool_val(true)} {
     z3::expr used_kv = ctx.int_val(0);
+    z3::expr any_running = ctx.bool_val(false);
     for (const auto& r : s.requests) {
       z3::expr held = z3::ite(r.present && r.admitted, held_kv(ctx, e, r), ctx.int_val(0));
       slots_.push_back(Slot{ctx.int_val(0), ctx.bool_val(false), held});
       used_kv = used_kv + held;
+      any_running = any_running || (r.present && r.admitted);
+    }
+    assumptions_ = ctx.bool_val(true);
+    if (e.batching == core::Batching::Static) {
+      // Every running request belongs to the cohort in progress (admission waits for the
+      // previous one to finish), so a cohort runs exactly when some request does; its finished
+      // members' KV is held until it ends.
+      cohort_kv_ = ctx.int_const("cohort_kv");
+      fold_.admission_open = !any_running;
+      assumptions_ = cohort_kv_ >= 0 && z3::implies(!any_running, cohort_kv_ == 0);
+      used_kv = used_kv + cohort_kv_;
     }
     fold_.free_kv = limits_.limited ? ctx.int_val(limits_.cap) - used_kv : ctx.int_val(kSymbolicUnlimited);
-    assumptions_ = limits_.limited ? used_kv <= ctx.int_val(limits_.cap) : ctx.bool_val(true);
+    if (limits_.limited) assumptions_ = assumptions_ && used_kv <= ctx.int_val(limits_.cap);
     start_ = counters();
     fold_.running = start_.running;
   }
 
   SymbolicBatch run() {
     run(e_.policy.body, ctx_.bool_val(true));
-    SymbolicBatch b{{}, {}, fold_.used, fold_.items, {}, fold_.free_kv, assumptions_};
+    SymbolicBatch b{{}, {}, fold_.used, fold_.items, {}, fold_.free_kv, assumptions_, cohort_kv_};
     for (const auto& sl : slots_) {
       b.prefill.push_back(sl.prefill);
       b.decode.push_back(sl.decode);
@@ -235,6 +248,7 @@ class Former {
   FoldState fold_;
   std::vector<Slot> slots_;
   z3::expr assumptions_{ctx_};
+  z3::expr cohort_kv_{ctx_.int_val(0)};
   SymbolicCounters start_{ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0),
                           ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0), ctx_.int_val(0)};
 };
@@ -346,6 +360,7 @@ Offer offer(z3::context& ctx, const core::Engine& e, const core::Rule& rule, con
   }
   if (e.max_batch) fits = fits && at.items < ctx.int_val(static_cast<int64_t>(*e.max_batch));
   if (e.max_running && from_queue) fits = fits && at.running < ctx.int_val(static_cast<int64_t>(*e.max_running));
+  if (from_queue && e.batching == core::Batching::Static) fits = fits && at.admission_open;
   return Offer{eligible, fits, n, new_held};
 }
 

@@ -43,10 +43,13 @@ struct SymbolicBatch {
   z3::expr tokens;                // Int
   z3::expr items;                 // Int: requests in the batch
   // KV memory (engines with a KV limit): what each request holds after the batch is formed,
-  // the free KV left, and what every state of this engine satisfies (its KV fits).
+  // the free KV left, and what every state of this engine satisfies (its KV fits). Static
+  // batching: finished members of the running cohort still hold `cohort_kv` (the Int constant
+  // "cohort_kv"; 0 for other engines), and admission waits until no request runs.
   std::vector<z3::expr> held;
   z3::expr free_kv;
   z3::expr assumptions;
+  z3::expr cohort_kv;
 };
 
 // The KV tokens a request holds in a state of this engine: its admission reservation or its
@@ -71,6 +74,7 @@ z3::expr is_decoding(const SymbolicRequest& r);
 // reason about one request's visit from an arbitrary running state, so the step exposes it.
 struct FoldState {
   z3::expr used, items, free_kv, prefill_items, max_prefill, running;
+  z3::expr admission_open;  // Bool, fixed for the iteration: false while a static cohort runs
 };
 // One request's share of the batch so far: prompt tokens, a decode token, the KV it holds.
 struct Slot {

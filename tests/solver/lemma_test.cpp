@@ -90,6 +90,9 @@ TEST_CASE("scope: the stylised policies and the mutants, every property, at N = 
       {mutants, "memory_grow", Property::MemorySafe, all},
       {mutants, "memory_prompt_reserve", Property::MemorySafe, all},
       {mutants, "forms", Property::BatchLimit, all},
+      // Static batching (Vidur's faster_transformer): admission waits for the running cohort.
+      {"examples/vidur_engines.bp", "vidur_ft", Property::MemorySafe, all},
+      {"examples/vidur_engines.bp", "vidur_ft", Property::BatchLimit, all},
   };
   for (const auto& [file, name, p, expected] : cases) {
     auto r = prove(file, name, p, 32);
