@@ -1,5 +1,5 @@
 // `batchproof bound FILE --engine E [--workload W | --max-prompt P --max-output O] --sigma S
-//   --rho R [--timeout S] [--json] [--smt2 FILE]`: a stability certificate (docs/search.md,
+//   --rho R [--timeout S] [--seed S] [--json] [--smt2 FILE]`: a stability certificate (docs/search.md,
 // "Stability certificates"): the least backlog bound B, in tokens, that the induction proves
 // for every arrival pattern in the (σ, ρ) envelope, next to the largest backlog a greedy
 // envelope-saturating pattern reaches in an exact run of core::step.
@@ -26,6 +26,7 @@ struct BoundCli {
   std::string file, engine, workload, smt2;
   std::optional<std::int64_t> max_prompt, max_output, min_prompt, min_output, sigma;
   std::optional<double> rho, sim_duration_s;
+  std::uint64_t seed = 1;
   int requests = 8;
   double timeout_s = 60;
   bool json = false;
@@ -42,7 +43,8 @@ struct PatternRun {
 };
 
 std::vector<PatternRun> simulate_envelope(const core::Engine& e, const solver::LengthBounds& lb,
-                                          std::int64_t o_max, std::int64_t sigma, double rate, double duration_s) {
+                                          std::int64_t o_max, std::int64_t sigma, double rate, double duration_s,
+                                          std::uint64_t seed) {
   std::vector<PatternRun> runs;
   auto add = [&](const char* name, std::int64_t prompt, std::int64_t output) {
     if (prompt < lb.prompt_lo || output < lb.output_lo || prompt + output > sigma) return;
@@ -56,6 +58,13 @@ std::vector<PatternRun> simulate_envelope(const core::Engine& e, const solver::L
   // long prompts fill the budget with prefill.
   add("long outputs", lb.prompt_lo, o_max);
   add("long prompts", std::min(lb.prompt_hi, sigma - lb.output_lo), lb.output_lo);
+  // Lengths drawn from the whole range, some arrivals late: the same run for a seed.
+  auto arrivals = sim::random_envelope_arrivals(static_cast<double>(sigma), rate, lb.prompt_lo, lb.prompt_hi,
+                                                lb.output_lo, o_max, duration_s, seed);
+  if (!arrivals.empty()) {
+    PatternRun p{fmt::format("random, seed {}", seed), 0, 0, arrivals.size(), sim::run_envelope(e, arrivals)};
+    runs.push_back(std::move(p));
+  }
   return runs;
 }
 
@@ -123,7 +132,7 @@ int run_bound(const BoundCli& o) {
     std::int64_t o_max = r.output_max > 0 ? r.output_max : std::min(lb.output_hi, env.sigma_tokens - lb.prompt_lo);
     double t_full = static_cast<double>(*e->token_budget) / C;
     duration = o.sim_duration_s.value_or(std::max(60.0, 4.0 * static_cast<double>(std::max<std::int64_t>(o_max, 1)) * t_full));
-    runs = simulate_envelope(*e, lb, o_max, env.sigma_tokens, rate, duration);
+    runs = simulate_envelope(*e, lb, o_max, env.sigma_tokens, rate, duration, o.seed);
     if (r.bound)
       for (const auto& p : runs) exceeded = exceeded || p.run.max_backlog > *r.bound;
   }
@@ -210,8 +219,11 @@ int run_bound(const BoundCli& o) {
     fmt::print("reason: {}\n", r.reason);
   }
   for (const auto& p : runs) {
-    fmt::print("simulation ({}: {} + {} tokens, {} requests, greedy in the envelope, {:.0f} s): ", p.name, p.prompt,
-               p.output, p.requests, duration);
+    if (p.prompt > 0)
+      fmt::print("simulation ({}: {} + {} tokens, {} requests, greedy in the envelope, {:.0f} s): ", p.name, p.prompt,
+                 p.output, p.requests, duration);
+    else
+      fmt::print("simulation ({}: lengths in the ranges, {} requests, {:.0f} s): ", p.name, p.requests, duration);
     if (r.bound)
       fmt::print("largest backlog {} tokens at {:.3f} s{}\n", p.run.max_backlog, p.run.max_at_s,
                  p.run.max_backlog <= *r.bound ? fmt::format(", {:.3f} of B", static_cast<double>(p.run.max_backlog) /
@@ -246,6 +258,7 @@ void add_bound_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--timeout", o->timeout_s, "seconds for each solver query (default 60)");
   cmd->add_option("--sim-duration", o->sim_duration_s, "seconds of the envelope simulation (default: 4 lifetimes of "
                                                        "the longest request, at least 60)");
+  cmd->add_option("--seed", o->seed, "seed of the random envelope pattern (default 1)");
   cmd->add_option("--smt2", o->smt2, "write the final induction query in SMT-LIB 2");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
   cmd->callback([o, &exit_code] { exit_code = run_bound(*o); });

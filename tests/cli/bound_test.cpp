@@ -45,6 +45,10 @@ TEST_CASE("bound: a proven bound, the step below it, and the simulation beside i
         "simulation (long prompts: 4 + 3 tokens, 191 requests, greedy in the envelope, 1 s): largest backlog 9 "
         "tokens at 0.011 s, 0.529 of B");
 
+  CHECK(line_starting(r.out, "simulation (random") ==
+        "simulation (random, seed 1: lengths in the ranges, 175 requests, 1 s): largest backlog 10 tokens at 0.211 s, "
+        "0.588 of B");
+
   auto j = run_batchproof(
       "bound tests/solver/data/bound.bp --engine tiny_sarathi --workload tiny_chat --sigma 8 --rho 0.5 --requests 4 "
       "--sim-duration 1 --json");
@@ -55,7 +59,7 @@ TEST_CASE("bound: a proven bound, the step below it, and the simulation beside i
   CHECK(doc["output_max"] == 3);
   CHECK(doc["growth_demand"] == 2);
   CHECK(doc["not_inductive_below"]["demand"] == 2);
-  REQUIRE(doc["simulation"].size() == 2);
+  REQUIRE(doc["simulation"].size() == 3);
   CHECK(doc["simulation"][0]["max_backlog_tokens"].get<int>() <= 17);
 }
 
