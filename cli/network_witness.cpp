@@ -157,7 +157,7 @@ void feed_forward(const core::Spec& spec, const core::Network& n, const NetworkS
   for (const auto& l : r.loads) busiest = std::max(busiest, l.load);
   r.verdict = NetworkVerdict::Stable;
   r.reason = fmt::format("feed-forward network, every station at load <= {:.3f} < 1, every engine work-conserving "
-                         "(proved for up to {} requests): stable by Dai et al.'s theorem (MODEL.md §7)",
+                         "(proved for up to {} requests): stable by Dai et al.'s theorems (MODEL.md §3, §7)",
                          busiest, kWorkConservingRequests);
 }
 
