@@ -11,6 +11,8 @@ namespace batchproof::solver {
 
 namespace {
 
+bool preempts(const core::Engine& e) { return e.kv_tokens() && e.preemption != core::Preemption::None; }
+
 struct FlatRule {
   const core::Rule* rule;
   z3::expr enabled;  // the `when` branches leading to it, on the counters as the iteration starts
@@ -34,8 +36,11 @@ class Lemma {
         if (!e_.kv_tokens()) return LemmaResult{true, ""};
         return invariant("free KV ≥ 0", [&](const FoldState& f) { return f.free_kv >= 0; });
       case core::Property::WorkConserving:
-      case core::Property::Progress: return maximal(p == core::Property::Progress);
+      case core::Property::Progress:
+        if (preempts(e_)) return LemmaResult{false, "preemption is encoded only for budget, batch_limit and memory_safe"};
+        return maximal(p == core::Property::Progress);
       case core::Property::Fcfs: {
+        if (preempts(e_)) return LemmaResult{false, "preemption is encoded only for budget, batch_limit and memory_safe"};
         for (PhaseKind k : {PhaseKind::Waiting, PhaseKind::Started, PhaseKind::Decoding})
           if (LemmaResult l = fcfs(k); !l.proved) return l;
         return LemmaResult{true, ""};
@@ -127,9 +132,18 @@ class Lemma {
         FoldState at = fresh_fold();
         Slot slot{fresh_int("slot_prefill"), ctx_.bool_const(tag("slot_decode").c_str()), fresh_int("slot_held")};
         z3::expr reached = ctx_.bool_const(tag("reached").c_str());
-        Offer o = offer(ctx_, e_, *fr.rule, r, queue, slot, at, 0);
-        FoldState next = fold_after(ctx_, e_, *fr.rule, queue, slot, at, o, reached && o.eligible && o.fits);
-        z3::expr q = reachable(r) && basic(at) && inv(at) && slot.prefill >= 0 && slot.held >= 0 &&
+        // An engine that preempts may evict others (or r itself) before r's tokens fit: any
+        // amount of KV may have been freed just before the visit; evictions touch neither the
+        // batch's tokens nor its items (a victim is never in the batch).
+        FoldState freed = at;
+        z3::expr more = ctx_.bool_val(true);
+        if (preempts(e_)) {
+          freed.free_kv = fresh_int("free_after_evictions");
+          more = freed.free_kv >= at.free_kv;
+        }
+        Offer o = offer(ctx_, e_, *fr.rule, r, queue, slot, freed, 0);
+        FoldState next = fold_after(ctx_, e_, *fr.rule, queue, slot, freed, o, reached && o.eligible && o.fits);
+        z3::expr q = more && reachable(r) && basic(at) && inv(at) && slot.prefill >= 0 && slot.held >= 0 &&
                      z3::implies(slot.prefill == 0 && !slot.decode, slot.held == held0(r)) && !inv(next);
         std::string why;
         if (!refuted(q, why, fmt::format("rule {} may break the invariant {}", fr.index, name)))

@@ -9,6 +9,8 @@
 // - budget, batch_limit, memory_safe: an inductive invariant of the running state (tokens
 //   ≤ b_max; items ≤ max_batch; free KV ≥ 0): it holds initially, and one visit of any
 //   request, eligible or not, taken or not, keeps it.
+//   An engine that preempts by recompute (outside the bounded encoding) gets these three
+//   lemmas too, over-approximated: before any visit, evictions may have freed any amount of KV.
 // - work_conserving, progress: one request r, its visits in every rule from free running
 //   states ordered as the fold orders them, a "blocker" request for each rule that ends at
 //   the first candidate that does not fit, and a free final running state after all of

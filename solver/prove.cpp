@@ -239,7 +239,11 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   if (p == core::Property::BatchLimit && !e.max_batch) return trivially("the engine has no max_batch");
   std::string why = unsupported(e);
   if (why.empty() && p == core::Property::Fcfs) why = fcfs_unsupported(e);
-  if (!why.empty()) {
+  // Preemption is outside the bounded encoding, but the invariant lemmas over-approximate it
+  // (fold_lemma.hpp): only they can decide, and only "holds".
+  bool lemma_only = e.kv_tokens() && e.preemption != core::Preemption::None &&
+                    (p == core::Property::Budget || p == core::Property::BatchLimit || p == core::Property::MemorySafe);
+  if (!why.empty() && !(lemma_only && o.lemma)) {
     res.reason = why;
     return done();
   }
@@ -253,6 +257,10 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
       return done();
     }
     res.lemma_note = l.why_not;
+    if (!why.empty()) {
+      res.reason = why + "; the inductive lemma did not prove it: " + l.why_not;
+      return done();
+    }
   }
   // Bounded: N = 1, 2, 4, ... , the requested N. A counterexample with n requests is one for
   // every larger N as well (absent requests change nothing).
