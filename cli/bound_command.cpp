@@ -168,17 +168,29 @@ int run_bound(const BoundCli& o) {
                                   {"credit_after", cx.credit_after}};
     }
     nlohmann::json sims = nlohmann::json::array();
-    for (const auto& p : runs)
-      sims.push_back({{"pattern", p.name},
-                      {"prompt", p.prompt},
-                      {"output", p.output},
+    for (const auto& p : runs) {
+      nlohmann::json one = {{"pattern", p.name},
                       {"requests", p.requests},
                       {"seconds", p.run.end_s},
                       {"iterations", p.run.iterations},
                       {"max_backlog_tokens", p.run.max_backlog},
                       {"max_at_s", p.run.max_at_s},
-                      {"final_backlog_tokens", p.run.final_backlog}});
+                      {"final_backlog_tokens", p.run.final_backlog}};
+      if (p.prompt > 0) {  // a greedy pattern: one length for all
+        one["prompt"] = p.prompt;
+        one["output"] = p.output;
+      } else {
+        one["seed"] = o.seed;
+      }
+      sims.push_back(std::move(one));
+    }
     if (!runs.empty()) j["simulation"] = sims;
+    if (r.witness && r.witness->witness)
+      j["witness"] = {{"period", r.witness->witness->period},
+                      {"load", r.witness->replay->load},
+                      {"burst_tokens", r.witness_burst},
+                      {"growth_tokens_per_period", r.witness->replay->growth_tokens},
+                      {"inside_envelope", r.witness_burst <= static_cast<double>(env.sigma_tokens)}};
     if (exceeded) j["simulation_exceeds_bound"] = true;
     fmt::print("{}\n", j.dump(2));
     return code;

@@ -258,11 +258,11 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
         if (res.witness_burst <= static_cast<double>(sigma)) {
           res.verdict = BoundVerdict::Refuted;
           res.reason = fmt::format("{}; an instability witness fits the envelope (period {}, load {:.4f}, burst "
-                                   "{:.0f} <= sigma): +{} tokens a period for ever",
+                                   "{:.1f} <= sigma): +{} tokens a period for ever",
                                    why, sr.witness->period, sr.replay->load, res.witness_burst,
                                    sr.replay->growth_tokens);
         } else {
-          res.reason = fmt::format("{}; the instability witness found (period {}, load {:.4f}) needs sigma >= {:.0f}",
+          res.reason = fmt::format("{}; the instability witness found (period {}, load {:.4f}) needs sigma >= {:.1f}",
                                    why, sr.witness->period, sr.replay->load, res.witness_burst);
         }
         break;
