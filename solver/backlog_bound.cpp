@@ -137,15 +137,17 @@ struct InductionQuery {
                                 c2 <= budget_left));
   }
 
-  z3::check_result holds_at(std::int64_t B) {
+  // sat: some step from a state with W + c <= B ends with W' + c' > B (B is not inductive); unsat:
+  // B is inductive. The caller reads a model, then pops.
+  z3::check_result leaves(std::int64_t B) {
     s.push();
     z3::expr bound = int_real(ctx, B);
     s.add(z3::to_real(W) + c <= bound);
     s.add(z3::to_real(W2) + c2 > bound);
     z3::check_result r = s.check();
-    return r;  // the caller pops after reading a model
+    return r;
   }
-  void done() { s.pop(); }
+  void pop() { s.pop(); }
 };
 
 double as_double(const z3::expr& v) {
@@ -306,8 +308,8 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
   std::int64_t hi = static_cast<std::int64_t>(candidate);
   for (int tries = 0;; ++tries) {
     ++res.queries;
-    z3::check_result r = q.holds_at(hi);
-    q.done();
+    z3::check_result r = q.leaves(hi);
+    q.pop();
     if (r == z3::unknown) {
       gave_up(hi);
       return done();
@@ -324,9 +326,9 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
   while (hi - lo > 1) {
     std::int64_t mid = lo + (hi - lo) / 2;
     ++res.queries;
-    z3::check_result r = q.holds_at(mid);
+    z3::check_result r = q.leaves(mid);
     if (r == z3::unknown) {
-      q.done();
+      q.pop();
       gave_up(mid);
       return done();
     }
@@ -335,12 +337,12 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
     } else {
       lo = mid;
     }
-    q.done();
+    q.pop();
   }
   // Why B − 1 is not inductive: the step that leaves it.
   if (hi - 1 >= sigma) {
     ++res.queries;
-    if (q.holds_at(hi - 1) == z3::sat) {
+    if (q.leaves(hi - 1) == z3::sat) {
       z3::model m = q.s.get_model();
       InductionCounterexample cx;
       cx.work = as_int(m.eval(q.W, true));
@@ -354,7 +356,7 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
       cx.credit_after = as_double(m.eval(q.c2, true));
       res.below = cx;
     }
-    q.done();
+    q.pop();
   }
   if (!o.smt2_file.empty()) {
     q.s.push();
