@@ -26,7 +26,13 @@ class Lemma {
   LemmaResult prove(core::Property p) {
     switch (p) {
       case core::Property::Budget:
-        return invariant("tokens ≤ b_max", [&](const FoldState& f) { return f.used <= budget_term(ctx_, e_); });
+        // Strengthened so that decodes that ignore the budget are still bounded by max_batch:
+        // before any prefill item, every item is one decode token (T ≤ K), and K ≤ max_batch.
+        return invariant("tokens ≤ b_max", [&](const FoldState& f) {
+          z3::expr inv = f.used <= budget_term(ctx_, e_) && z3::implies(f.prefill_items == 0, f.used <= f.items);
+          if (e_.max_batch) inv = inv && f.items <= ctx_.int_val(static_cast<int64_t>(*e_.max_batch));
+          return inv;
+        });
       case core::Property::BatchLimit:
         if (!e_.max_batch) return LemmaResult{true, ""};
         return invariant("items ≤ max_batch", [&](const FoldState& f) {
@@ -126,7 +132,9 @@ class Lemma {
     SymbolicCounters any{fresh_int("waiting0"), fresh_int("running0"), fresh_int("decoding0"), fresh_int("started0"),
                          fresh_int("budget_left0"), fresh_int("free0"), fresh_int("tokens0"), fresh_int("items0"),
                          fresh_int("since0")};
+    bool prefill_before = false;  // some rule before this one (in any branch) takes prompt tokens
     for (const FlatRule& fr : rules(any)) {
+      z3::expr no_prefill_yet = ctx_.bool_val(true);
       for (bool queue : sources(*fr.rule)) {
         SymbolicRequest r = fresh_request(ctx_, tag("r"));
         FoldState at = fresh_fold();
@@ -143,12 +151,16 @@ class Lemma {
         }
         Offer o = offer(ctx_, e_, *fr.rule, r, queue, slot, freed, 0);
         FoldState next = fold_after(ctx_, e_, *fr.rule, queue, slot, freed, o, reached && o.eligible && o.fits);
-        z3::expr q = more && reachable(r) && basic(at) && inv(at) && slot.prefill >= 0 && slot.held >= 0 &&
+        // Only a prefill rule adds prefill items: none before the first one, nor in a decode
+        // rule before it (a prefill rule's own earlier takes count).
+        if (!prefill_before && fr.rule->phase == core::Phase::Decode) no_prefill_yet = at.prefill_items == 0;
+        z3::expr q = more && no_prefill_yet && reachable(r) && basic(at) && inv(at) && slot.prefill >= 0 && slot.held >= 0 &&
                      z3::implies(slot.prefill == 0 && !slot.decode, slot.held == held0(r)) && !inv(next);
         std::string why;
         if (!refuted(q, why, fmt::format("rule {} may break the invariant {}", fr.index, name)))
           return LemmaResult{false, why};
       }
+      prefill_before = prefill_before || fr.rule->phase == core::Phase::Prefill;
     }
     return LemmaResult{true, ""};
   }

@@ -98,11 +98,9 @@ TEST_CASE("scope: the stylised policies and the mutants, every property, at N = 
       {"examples/vidur_engines.bp", "vidur_sarathi", Property::MemorySafe, all},
       {"examples/vidur_engines.bp", "vidur_vllm", Property::WorkConserving,
        "unknown: the engine preempts when KV memory runs out (preemption is not encoded yet)"},
-      // Vidur's Sarathi never cuts decodes (`unbudgeted`): within the budget only because
-      // max_batch 128 < 512, which the invariant does not know.
-      {"examples/vidur_engines.bp", "vidur_sarathi", Property::Budget,
-       "unknown: the engine preempts when KV memory runs out (preemption is not encoded yet); the inductive lemma did "
-       "not prove it: rule 1 may break the invariant tokens ≤ b_max"},
+      // Vidur's Sarathi never cuts decodes (`unbudgeted`): within the budget because they come
+      // before any prompt and max_batch 128 < 512 (the strengthened invariant knows it).
+      {"examples/vidur_engines.bp", "vidur_sarathi", Property::Budget, all},
   };
   for (const auto& [file, name, p, expected] : cases) {
     auto r = prove(file, name, p, 32);
