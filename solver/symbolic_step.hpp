@@ -1,15 +1,16 @@
 // The symbolic step: the batch that core::step forms, as Z3 terms over a symbolic state of up
 // to N requests. Internal to solver/ (it includes z3++.h).
 //
-// Encoded fragment (unsupported() in prove.hpp says what falls outside): engines without a KV
-// limit or static batching. Within it the encoding
+// Encoded fragment (unsupported() in prove.hpp says what falls outside): engines that do not
+// preempt and do not admit by LightLLM's peak estimate. Within it the encoding
 // follows core/step.hpp rule by rule: `when` conditions on the counters as the iteration
 // starts, guards on the live counters, candidates in the order of the rule's source (running
 // in arrival order; the waiting queue in its order; `pending` = started, then waiting; lifo
 // reverses it; the key orders visit by a selection that picks, at each step, the unvisited
 // candidate with the smallest key, ties in FCFS order, as core's stable sort), whole
 // and chunk grains, chunk_max, limit, stop and skip, unbudgeted rules, plain and padded
-// budgets, max_batch, max_running.
+// budgets, max_batch, max_running, KV memory and static batching. One candidate's visit
+// (offer, fold_after, slot_after) is exposed for the inductive lemmas (fold_lemma.hpp).
 #pragma once
 
 #include <cstdint>
