@@ -8,38 +8,13 @@
 #include "core/batch_check.hpp"
 #include "core/step.hpp"
 #include "solver/fcfs.hpp"
+#include "solver/fcfs_symbolic.hpp"
 #include "solver/fold_lemma.hpp"
 #include "solver/symbolic_step.hpp"
 
 namespace batchproof::solver {
 
 namespace {
-
-// fcfs on the symbolic batch (solver/fcfs.hpp, and its concrete twin fcfs_violation): a
-// request j gets tokens of its phase while an earlier request i of the same phase gets none
-// and its smallest take fits in j's tokens plus the budget left.
-z3::expr fcfs_violated(z3::context& ctx, const core::Engine& e, const SymbolicState& s, const SymbolicBatch& b) {
-  z3::expr left = budget_term(ctx, e) - b.tokens;
-  bool whole_waiting = whole_prompts_only(e, true), whole_started = whole_prompts_only(e, false);
-  z3::expr any = ctx.bool_val(false);
-  for (std::size_t j = 0; j < s.requests.size(); ++j) {
-    const auto& rj = s.requests[j];
-    z3::expr decode_j = z3::ite(b.decode[j], ctx.int_val(1), ctx.int_val(0));
-    for (std::size_t i = 0; i < j; ++i) {
-      const auto& ri = s.requests[i];
-      z3::expr remaining_i = ri.prompt - ri.prefilled;
-      z3::expr need_waiting = whole_waiting ? remaining_i : ctx.int_val(1);
-      z3::expr need_started = whole_started ? remaining_i : ctx.int_val(1);
-      z3::expr waiting = is_waiting(ri) && is_waiting(rj) && b.prefill[j] > 0 && b.prefill[i] == 0 &&
-                         need_waiting <= b.prefill[j] + left;
-      z3::expr started = is_started(ri) && is_started(rj) && b.prefill[j] > 0 && b.prefill[i] == 0 &&
-                         need_started <= b.prefill[j] + left;
-      z3::expr decoding = is_decoding(ri) && is_decoding(rj) && b.decode[j] && !b.decode[i] && 1 <= decode_j + left;
-      any = any || waiting || started || decoding;
-    }
-  }
-  return any;
-}
 
 // The negation of the property on the symbolic batch: a state satisfying it is a counterexample.
 z3::expr violation(z3::context& ctx, const core::Engine& e, const SymbolicState& s, const SymbolicBatch& b,

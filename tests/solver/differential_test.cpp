@@ -6,6 +6,8 @@
 #include "core/step.hpp"
 #include "dsl/dsl.hpp"
 #include "sim/random.hpp"
+#include "solver/fcfs.hpp"
+#include "solver/fcfs_symbolic.hpp"
 #include "solver/prove.hpp"
 #include "solver/symbolic_step.hpp"
 
@@ -81,6 +83,9 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
         z3::context ctx;
         solver::SymbolicState sym = solver::make_state(ctx, n);
         solver::SymbolicBatch batch = solver::symbolic_batch(ctx, e, sym);
+        const bool fcfs = solver::fcfs_unsupported(e).empty();
+        z3::expr fcfs_term = fcfs ? solver::fcfs_violated(ctx, e, sym, batch) : ctx.bool_val(false);
+        int fcfs_violations = 0;
         sim::Random rng(7);
         int nonempty = 0;
         for (int trial = 0; trial < 40; ++trial) {
@@ -123,8 +128,15 @@ TEST_CASE("differential: the symbolic step evaluated in Z3 equals core::step on 
           INFO("trial " << trial);
           CHECK(symbolic == items(out.batch, n));
           nonempty += out.batch.empty() ? 0 : 1;
+          if (fcfs) {
+            // fcfs: the symbolic term and the concrete check agree on the same iteration.
+            bool concrete = solver::fcfs_violation(e, s, out.batch).has_value();
+            CHECK(m.eval(fcfs_term, true).is_true() == concrete);
+            fcfs_violations += concrete ? 1 : 0;
+          }
         }
         CHECK(nonempty > 12);  // the comparison is about real batches, not empty ones
+        if (e.name == "key_orders" || e.name == "forms") CHECK(fcfs_violations > 0);
       }
     }
   }
