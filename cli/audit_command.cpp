@@ -2,7 +2,8 @@
 //   [--from T] [--to T] [--json] [--max-violations N] [--strict]`: checks logs from real runs.
 // The inputs are parts of one log, read in the order given (a rotated log); `-` is stdin and
 // gzip is read directly. Exit 1 on a violation, 0 when clean; 3 when an input is unreadable or
-// not the format (and, with --strict, when a record is malformed).
+// not the format (and, with --strict, when a record is malformed). --arrivals with a trace of
+// several replicas reads the trace twice: a first pass places each request in its replica.
 #include <cstdio>
 #include <memory>
 
@@ -15,6 +16,7 @@
 #include "cli/diagnostics_output.hpp"
 #include "cli/exit_codes.hpp"
 #include "core/arrivals_file.hpp"
+#include "traces/arrival_placement.hpp"
 #include "traces/audit_run.hpp"
 #include "traces/input_stream.hpp"
 
@@ -93,6 +95,70 @@ std::optional<traces::AuditReport> audit_own_fully(traces::Input& input, const t
   return out.report;
 }
 
+bool has_stdin(const std::vector<std::string>& paths) {
+  for (const auto& p : paths)
+    if (p == "-") return true;
+  return false;
+}
+
+// Where each arrival went in a trace of several replicas: the first pass over the trace.
+std::optional<traces::ArrivalPlacement> place_arrivals(const std::vector<std::string>& paths, traces::Format format,
+                                                       const std::vector<core::Arrival>& arrivals) {
+  traces::PlacementPass pass(arrivals.size(), traces::arrival_ids_of(format));
+  for (const auto& path : paths) {
+    core::Diagnostics diags;
+    auto input = traces::Input::open(path, diags);
+    if (!input) return std::nullopt;
+    auto reader = traces::make_reader(format, std::move(input));
+    traces::Iteration record;
+    while (reader->next(record)) pass.add(record);
+    // Its diagnostics are the second pass's to print.
+  }
+  return pass.finish();
+}
+
+// The inputs through the format's reader and an Auditor.
+struct ReaderAudit {
+  std::optional<traces::AuditReport> report;
+  bool bad_input = false;        // an input was unreadable or not the format (printed)
+  std::string unusable;          // the audit cannot go on with the options given
+  bool needs_placement = false;  // ... unless the arrivals are placed in a first pass
+};
+ReaderAudit audit_with_reader(traces::Format format, const traces::AuditOptions& options,
+                              const std::optional<core::TraceHeader>& header,
+                              std::vector<std::unique_ptr<traces::Input>>& inputs, std::int64_t& malformed) {
+  ReaderAudit out;
+  traces::Auditor auditor(traces::audit_setup(format, options, header));
+  std::vector<std::string> paths;
+  for (auto& input : inputs) {
+    paths.push_back(input->path());
+    auto reader = traces::make_reader(format, std::move(input));
+    traces::Iteration record;
+    while (reader->next(record)) {
+      auditor.add(record, paths.back());
+      if (auditor.unusable()) break;
+    }
+    if (auditor.needs_placement()) {  // read again: its diagnostics are printed then
+      out.needs_placement = true;
+      out.unusable = *auditor.unusable();
+      return out;
+    }
+    print_diagnostics(reader->diagnostics());
+    if (reader->fatal()) {
+      out.bad_input = true;
+      return out;
+    }
+    malformed += reader->malformed_count();
+    if (auditor.unusable()) {
+      out.unusable = *auditor.unusable();
+      return out;
+    }
+  }
+  out.report = auditor.finish(malformed);
+  out.report->inputs = paths;
+  return out;
+}
+
 int run_audit(const AuditCommandOptions& o) {
   if (!o.format.empty() && !traces::parse_format(o.format))
     return bad(fmt::format("unknown format '{}' (formats: {})", o.format, format_names()));
@@ -120,12 +186,13 @@ int run_audit(const AuditCommandOptions& o) {
   auto opened = open_inputs(o);
   if (!opened) return kBadInput;
   const traces::Format format = opened->format;
-  const bool chrome = format == traces::Format::VidurChrome || format == traces::Format::SarathiChrome;
+  const bool takes_arrivals = format == traces::Format::VidurChrome || format == traces::Format::SarathiChrome ||
+                              format == traces::Format::TrtllmIterStats;
   std::optional<std::vector<core::Arrival>> arrivals;
   if (!o.arrivals.empty()) {
-    if (!chrome)
-      return bad(fmt::format("--arrivals is for Vidur and Sarathi-Serve traces, which log no arrivals; this is a {} "
-                             "log",
+    if (!takes_arrivals)
+      return bad(fmt::format("--arrivals is for Vidur and Sarathi-Serve traces, which log no arrivals, and "
+                             "TensorRT-LLM's request stats, which log no prompt lengths; this is a {} log",
                              traces::format_name(format)));
     core::Diagnostics diags;
     arrivals = core::read_arrivals(o.arrivals, core::TraceFormat::Auto, diags);
@@ -153,23 +220,33 @@ int run_audit(const AuditCommandOptions& o) {
     }
   }
   if (!report) {
-    traces::Auditor auditor(traces::audit_setup(format, options, header));
-    std::vector<std::string> paths;
-    for (auto& input : opened->inputs) {
-      paths.push_back(input->path());
-      auto reader = traces::make_reader(format, std::move(input));
-      traces::Iteration record;
-      while (reader->next(record)) {
-        auditor.add(record, paths.back());
-        if (auditor.unusable()) break;
+    auto audited = audit_with_reader(format, options, header, opened->inputs, malformed);
+    if (audited.needs_placement) {
+      // Several replicas with --arrivals: a first pass finds where each request went.
+      std::optional<traces::ArrivalPlacement> placement;
+      if (arrivals && !has_stdin(o.traces)) placement = place_arrivals(o.traces, format, *arrivals);
+      if (!placement) return bad(audited.unusable);
+      if (placement->unplaced > 0)
+        fmt::print(stderr, "batchproof audit: warning: {} of the {} arrivals of {} are in no batch of the trace, so "
+                           "in no replica: they are not replayed\n",
+                   placement->unplaced, arrivals->size(), o.arrivals);
+      options.placement = &*placement;
+      std::vector<std::unique_ptr<traces::Input>> again;
+      for (const auto& path : o.traces) {
+        core::Diagnostics diags;
+        auto input = traces::Input::open(path, diags);
+        if (!input) {
+          print_diagnostics(diags);
+          return kBadInput;
+        }
+        again.push_back(std::move(input));
       }
-      print_diagnostics(reader->diagnostics());
-      if (reader->fatal()) return kBadInput;
-      malformed += reader->malformed_count();
-      if (auditor.unusable()) return bad(*auditor.unusable());
+      malformed = 0;
+      audited = audit_with_reader(format, options, header, again, malformed);
     }
-    report = auditor.finish(malformed);
-    report->inputs = paths;
+    if (audited.bad_input) return kBadInput;
+    if (!audited.unusable.empty()) return bad(audited.unusable);
+    report = std::move(audited.report);
   }
 
   if (o.json) fmt::print("{}\n", render_audit_json(*report).dump(2));
@@ -191,7 +268,9 @@ void add_audit_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--format", o->format, "the log's format (default: detected): " + format_names());
   cmd->add_option("--spec", o->spec, "a spec file whose engine gives the limits and the policy to replay");
   cmd->add_option("--engine", o->engine, "the engine of --spec that ran the log");
-  cmd->add_option("--arrivals", o->arrivals, "arrivals file for Vidur and Sarathi-Serve traces (request i = line i)");
+  cmd->add_option("--arrivals", o->arrivals,
+                  "arrivals file for Vidur and Sarathi-Serve traces (request i = line i) and TensorRT-LLM request "
+                  "stats (the first id listed = line 0)");
   cmd->add_option("--from", o->from_s, "judge iterations starting at or after T seconds (the log's clock)");
   cmd->add_option("--to", o->to_s, "judge iterations starting at or before T seconds");
   cmd->add_option("--max-violations", o->max_violations, "violations and notes shown in full per kind (default 10)");

@@ -149,7 +149,8 @@ TEST_CASE("audit: unreadable and unknown inputs exit 3; malformed records only w
   auto arrivals = run_batchproof(std::string("audit ") + kPlanted + " --arrivals " + kPlanted);
   CHECK(arrivals.exit_code == 3);
   CHECK(arrivals.err == "batchproof audit: error: --arrivals is for Vidur and Sarathi-Serve traces, which log no "
-                        "arrivals; this is a batchproof log\n");
+                        "arrivals, and TensorRT-LLM's request stats, which log no prompt lengths; this is a batchproof "
+                        "log\n");
   CHECK(run_batchproof(std::string("audit ") + kPlanted + " --format nope").exit_code == 3);
 }
 
@@ -225,4 +226,36 @@ TEST_CASE("audit: the requests of a state record are present from the first iter
   CHECK(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["violations"].empty());
+}
+
+TEST_CASE("audit --arrivals with several replicas: each replica replayed with the requests its batches show") {
+  const std::string options = " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --arrivals "
+                              "tests/cli/data/audit_vidur_replicas_arrivals.jsonl";
+  auto clean = run_batchproof("audit tests/cli/data/audit_vidur_replicas.json" + options + " --json");
+  CHECK(clean.exit_code == 0);
+  CHECK(clean.err.empty());
+  auto j = nlohmann::json::parse(clean.out);
+  CHECK(j["violations"].empty());
+  for (const auto& c : j["checks"])
+    if (c["kind"] == "policy_divergence" || c["kind"] == "not_work_conserving") {
+      CHECK(c["status"] == "clean");
+      CHECK(c["checked"] == 8);
+    }
+
+  // Replica 1 gives request 3 one prompt token of two in its third batch.
+  auto planted = run_batchproof("audit tests/cli/data/audit_vidur_replicas_planted.json" + options + " --json");
+  CHECK(planted.exit_code == 1);
+  auto p = nlohmann::json::parse(planted.out);
+  REQUIRE(p["violations"].size() == 2);
+  CHECK(p["violations"][0]["kind"] == "policy_divergence");
+  CHECK(p["violations"][0]["stream"] == "replica 1");
+  CHECK(p["violations"][0]["iteration"] == 5);  // the batch id
+  CHECK(p["violations"][1]["kind"] == "not_work_conserving");
+
+  // Standard input cannot be read twice (the first pass places the arrivals).
+  auto piped = run_batchproof("audit - --format vidur" + options + " < tests/cli/data/audit_vidur_replicas.json");
+  CHECK(piped.exit_code == 3);
+  CHECK(piped.err == "batchproof audit: error: --arrivals with a trace of several replicas ('replica 0' and "
+                     "'replica 1') needs the trace read twice (the first pass finds where each request went), and "
+                     "standard input cannot be\n");
 }
