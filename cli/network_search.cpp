@@ -103,9 +103,13 @@ void print_replay(const NetworkSearchResult& r) {
       t.push_back(std::move(row));
     }
     fmt::print("{}", render_table(t));
-    fmt::print("after one cycle: {:.0f} tokens (x{:.2f}; the fluid cycle x{:.2f}): {}\n", f.end_tokens,
-               f.end_tokens / f.start_tokens, f.predicted_end_tokens / f.start_tokens,
-               f.confirms ? "the growth is confirmed" : "LESS THAN HALF the predicted growth: not a witness");
+    fmt::print("after one cycle: {:.0f} tokens (x{:.2f}; the fluid cycle x{:.2f}); with the same arrivals and no start "
+               "state {:.0f} (mean {:.0f} over the cycle): {}\n",
+               f.end_tokens, f.end_tokens / f.start_tokens, f.predicted_end_tokens / f.start_tokens,
+               f.control_end_tokens, f.control_mean_tokens,
+               f.confirms ? "the growth is confirmed"
+                          : "NOT CONFIRMED (the start's work did not grow by half the predicted growth beyond "
+                            "what the arrivals alone build, or the start is not twice their mean backlog): not a witness");
   } else {
     fmt::print("replay (simulator, every engine's own policy; the system empty at time 0; arrivals evenly spaced at "
                "the rate above; {:.1f} s, {} jobs): backlog {:.0f} -> {:.0f} tokens, slope {:.1f} tokens/s (95% CI "
@@ -151,6 +155,8 @@ nlohmann::json result_json(const NetworkSearchResult& r) {
                    {"jobs", f->jobs}, {"predicted_slope_tokens_per_s", f->predicted_slope_tokens_per_s},
                    {"slope_tokens_per_s", f->sim.verdict.slope_tokens_per_s}, {"ci_low", f->sim.verdict.ci_low},
                    {"ci_high", f->sim.verdict.ci_high}, {"end_tokens", f->end_tokens},
+                   {"control_end_tokens", f->control_end_tokens},
+                   {"control_mean_tokens", f->control_mean_tokens},
                    {"predicted_end_tokens", f->predicted_end_tokens}, {"boundary_s", f->boundary_s},
                    {"fluid_station_tokens", f->fluid_station_tokens}, {"replay_station_tokens", f->replay_station_tokens},
                    {"grows", f->confirms}};

@@ -57,10 +57,14 @@ struct NetworkReplayFigures {
   // A fluid cycle is replayed for one cycle (the next is γ times longer): the backlog at its end
   // against γ × the start, and each station's backlog at the phase boundaries against the fluid's.
   double end_tokens = 0, predicted_end_tokens = 0;
+  double control_end_tokens = 0;         // the same arrivals without the start state: at the end
+  double control_mean_tokens = 0;        // and on average over the cycle
   std::vector<double> boundary_s;
   std::vector<std::vector<double>> fluid_station_tokens, replay_station_tokens;  // [boundary][station]
-  // Round robin: the simulator's verdict is "unstable"; a fluid cycle: the end of the cycle holds
-  // at least half the predicted growth, start × (1 + (γ − 1) / 2).
+  // Round robin: the simulator's verdict is "unstable". A fluid cycle: the start is at least twice
+  // the control run's mean backlog (the same arrivals, no start state), and the end of the cycle exceeds
+  // the control's by at least half the predicted growth, start × (1 + (γ − 1) / 2): the start's
+  // work grew rather than drained, and not merely into the queue the arrivals alone build.
   bool confirms = false;
 };
 

@@ -25,7 +25,7 @@ TEST_CASE("search --network: exit-first Rybko-Stolyar has a fluid cycle that the
   CHECK(r.exit_code == 1);
   std::string out = untimed(r.out);
   CHECK(has(out, "search network rs_exit_first at load <= 0.9 (fluid cycle): witness found\n"
-                 "  fluid cycle of 4 phases at load 0.900, growth x29.614 a cycle; one cycle replayed: 4216 -> "));
+                 "  fluid cycle of 4 phases at load 0.900, growth x29.614 a cycle; one cycle replayed: 8364 -> "));
   CHECK(has(out, "station loads (class rates x 1.0861)\n"
                  "  station  engine     replicas  offered tok/s  capacity tok/s  load\n"
                  "  e1       rs_engine  1         3008.6         3342.9          0.900\n"
@@ -34,7 +34,7 @@ TEST_CASE("search --network: exit-first Rybko-Stolyar has a fluid cycle that the
   CHECK(has(out, "  A@e2 (hop 2)  e2       1040.0      0.0             0\n"));
   CHECK(has(out, "no cycle of 1,2,3 phases\n"));
   CHECK(has(out, "fluid cycle: 4 phases over 1 s (normalised), all fluid in B@e2 (hop 1): "));
-  CHECK(has(out, "replay (simulator, every engine's own policy): 62 jobs in B@e2 (hop 1) at time 0 (4216 tokens)"));
+  CHECK(has(out, "replay (simulator, every engine's own policy): 123 jobs in B@e2 (hop 1) at time 0 (8364 tokens)"));
   CHECK(has(out, "the growth is confirmed\n"));
   CHECK(has(out, "(simulate --network takes no arrivals file, so the replay's arrivals are not written out)\n"));
 }
