@@ -84,7 +84,7 @@ TEST_CASE("network witness: exit-first Rybko-Stolyar has a growing fluid cycle o
   }
   // Replay one cycle in the simulator from the start buffer, scaled to whole jobs.
   const solver::FluidBuffer& start = fn.buffers[c.start_buffer];
-  const std::int64_t jobs = 62;  // about four long hops of work (as the CLI does)
+  const std::int64_t jobs = 62;  // about four long hops of work (the CLI starts from eight)
   const double start_tokens = static_cast<double>(jobs) * start.hop_tokens;
   sim::DeterministicReplay rp;
   rp.rate_scale = scale;
@@ -95,6 +95,11 @@ TEST_CASE("network witness: exit-first Rybko-Stolyar has a growing fluid cycle o
   double end = sr.backlog.back().backlog_tokens;
   CHECK(end > start_tokens * (1 + (c.growth_factor() - 1) / 2));
   CHECK(end / start_tokens == Approx(c.growth_factor()).epsilon(0.1));
+  // The same arrivals without the start state build far less: the growth is the start's.
+  rp.start.clear();
+  sim::NetworkSimResult control = sim::replay_network(rs(), n, rp);
+  REQUIRE(!control.backlog.empty());
+  CHECK(end - control.backlog.back().backlog_tokens > start_tokens * (1 + (c.growth_factor() - 1) / 2));
 }
 
 TEST_CASE("network witness: entry-first Rybko-Stolyar has no fluid cycle of up to 4 phases") {
