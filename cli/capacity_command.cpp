@@ -13,6 +13,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/text_table.hpp"
 #include "core/capacity.hpp"
+#include "core/kmax_bound.hpp"
 #include "sim/capacity_search.hpp"
 
 namespace batchproof::cli {
@@ -51,6 +52,7 @@ int run_capacity(const CapacityOptions& o) {
   std::vector<std::vector<std::string>> rows{{"engine", "workload", "compute tok/s", "memory tok/s", "usable tok/s",
                                               "offered tok/s", "load", "empirical tok/s", "empirical req/s", "load"}};
   bool only_networks = !o.network.empty() && o.engine.empty() && o.workload.empty();
+  std::string kmax_notes;  // the batch-size limit's bound (core/kmax_bound.hpp), per pair with max_batch
   for (const auto& w : spec->workloads) {
     if (only_networks || (!o.workload.empty() && w.name != o.workload)) continue;
     for (const auto& e : spec->engines) {
@@ -94,11 +96,28 @@ int run_capacity(const CapacityOptions& o) {
         row.insert(row.end(), {"-", "-", "-"});
         jp["empirical"] = nullptr;
       }
+      if (auto k = core::kmax_bound(e, w)) {
+        double rate = w.arrivals.mean_rate();
+        bool inside_compute = f.usable_tokens_per_s > 0 && f.load < 1;
+        jp["kmax"] = {{"k_max", k->k_max}, {"requests_per_s", k->requests_per_s}, {"tokens_per_s", k->tokens_per_s},
+                      {"unstable_inside_compute_capacity", inside_compute && rate >= k->requests_per_s}};
+        kmax_notes.append(fmt::format("  {} with {}: max_batch {} lets at most {:.3f} req/s through = {:.1f} tokens/s{}\n",
+                                      e.name, w.name, k->k_max, k->requests_per_s, k->tokens_per_s,
+                                      inside_compute && rate >= k->requests_per_s
+                                          ? fmt::format("; {:.3f} req/s is unstable inside the compute capacity because "
+                                                        "of k_max",
+                                                        rate)
+                                          : ""));
+      }
       rows.push_back(row);
       j["pairs"].push_back(jp);
     }
   }
   if (rows.size() > 1) text += "\n" + render_table(rows);
+  if (!kmax_notes.empty()) {
+    text.append("k_max bound: no policy completes more requests per second (docs/search.md)\n");
+    text.append(kmax_notes);
+  }
   for (const auto& n : spec->networks) {
     if (!o.network.empty() && n.name != o.network) continue;
     if (o.network.empty() && (!o.engine.empty() || !o.workload.empty())) continue;

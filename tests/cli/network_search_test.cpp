@@ -95,4 +95,9 @@ TEST_CASE("check and search: a load inside the compute capacity but outside what
                    "request, at most 400.0 slots/s at 16 requests an iteration) = 792.1 tokens/s = load 0.2011 of the "
                    "compute capacity; at load 0.3 every policy is unstable inside the compute capacity because of "
                    "k_max\n"));
+  auto cap = run_batchproof("capacity tests/cli/data/kmax_small.bp --requests 500 --seeds 1 --precision 0.1");
+  CHECK(cap.exit_code == 0);
+  CHECK(has(cap.out, "k_max bound: no policy completes more requests per second (docs/search.md)\n"
+                     "  capped with steady: max_batch 16 lets at most 3.960 req/s through = 792.1 tokens/s; 5.000 req/s "
+                     "is unstable inside the compute capacity because of k_max\n"));
 }
