@@ -17,6 +17,7 @@ namespace batchproof::cli {
 namespace {
 
 constexpr std::int64_t kUnboundedCap = 4096;     // as the engine search caps unbounded laws
+constexpr double kMaxReplayArrivals = 200000;     // a replay that needs more is not run (it would take minutes)
 constexpr double kStartHopsOfLongest = 8;         // the replay's start state: at first this many longest hops of work
 constexpr std::uint64_t kRoundRobinArrivals = 6000;
 constexpr int kWorkConservingRequests = 4;        // the bounded proof behind the feed-forward theorem
@@ -218,6 +219,16 @@ void fluid(const core::Spec& spec, const core::Network& n, const NetworkSearchOp
   // The start state must stand out from the queue the arrivals alone build (the control run):
   // while it is under twice the control's mean backlog over the cycle, it is doubled (at most 3
   // times), so that transients cannot pass for growth.
+  double rate = 0;
+  for (const auto& cl : n.classes) rate += cl.arrivals.mean_rate() * r.rate_scale;
+  auto too_long = [&](double start_tokens) { return start_tokens / c.start_tokens * rate > kMaxReplayArrivals; };
+  if (too_long(kStartHopsOfLongest * longest)) {
+    r.verdict = NetworkVerdict::NotConfirmed;
+    r.reason = fmt::format("fluid cycle of {} phases at load {:.3f}, growth x{:.3f} a cycle, but one cycle from whole jobs "
+                           "needs more than {:.0f} arrivals: not replayed, so not a witness",
+                           r.fluid->phases, o.load, g, kMaxReplayArrivals);
+    return;
+  }
   double scale = 0;
   for (std::int64_t jobs = static_cast<std::int64_t>(std::ceil(kStartHopsOfLongest * longest / b.hop_tokens)), round = 0;;
        jobs *= 2, ++round) {
@@ -231,7 +242,7 @@ void fluid(const core::Spec& spec, const core::Network& n, const NetworkSearchOp
     f.control_end_tokens = control.backlog.empty() ? 0 : control.backlog.back().backlog_tokens;
     f.control_mean_tokens = 0;
     for (const auto& x : control.backlog) f.control_mean_tokens += x.backlog_tokens / static_cast<double>(control.backlog.size());
-    if (f.start_tokens >= 2 * f.control_mean_tokens || round == 3) break;
+    if (f.start_tokens >= 2 * f.control_mean_tokens || round == 3 || too_long(2 * f.start_tokens)) break;
   }
   f.predicted_slope_tokens_per_s = c.slope_tokens_per_s();
   f.predicted_end_tokens = g * f.start_tokens;
