@@ -17,6 +17,7 @@ struct FlatRule {
   const core::Rule* rule;
   z3::expr enabled;  // the `when` branches leading to it, on the counters as the iteration starts
   std::size_t index;  // position in the policy, from 1, for messages
+  bool prefill_before;  // some rule that may run before it in the same iteration takes prompt tokens
 };
 
 class Lemma {
@@ -29,7 +30,8 @@ class Lemma {
         // Strengthened so that decodes that ignore the budget are still bounded by max_batch:
         // before any prefill item, every item is one decode token (T ≤ K), and K ≤ max_batch.
         return invariant("tokens ≤ b_max", [&](const FoldState& f) {
-          z3::expr inv = f.used <= budget_term(ctx_, e_) && z3::implies(f.prefill_items == 0, f.used <= f.items);
+          z3::expr inv = f.used <= budget_term(ctx_, e_) && z3::implies(f.prefill_items == 0, f.used <= f.items) &&
+                         f.prefill_items <= f.items;
           if (e_.max_batch) inv = inv && f.items <= ctx_.int_val(static_cast<int64_t>(*e_.max_batch));
           return inv;
         });
@@ -84,24 +86,33 @@ class Lemma {
   std::vector<FlatRule> rules(const SymbolicCounters& start) {
     std::vector<FlatRule> out;
     std::size_t index = 0;
-    flatten(e_.policy.body, ctx_.bool_val(true), start, out, index);
+    bool prefill = false;
+    flatten(e_.policy.body, ctx_.bool_val(true), start, out, index, prefill);
     return out;
   }
+  // `prefill`: a prefill rule may have run before, on the way to this body (the branches of a
+  // `when` are exclusive: each starts from what came before the `when`).
   void flatten(const std::vector<core::PolicyStmt>& body, const z3::expr& enabled, const SymbolicCounters& start,
-               std::vector<FlatRule>& out, std::size_t& index) {
+               std::vector<FlatRule>& out, std::size_t& index, bool& prefill) {
     for (const auto& stmt : body) {
       if (stmt.rule) {
-        out.push_back(FlatRule{&*stmt.rule, enabled, ++index});
+        out.push_back(FlatRule{&*stmt.rule, enabled, ++index, prefill});
+        prefill = prefill || stmt.rule->phase == core::Phase::Prefill;
         continue;
       }
       for (const auto& w : stmt.when) {
         z3::expr none_before = ctx_.bool_val(true);
+        bool after = prefill;
         for (const auto& b : w.branches) {
           z3::expr c = condition_holds(ctx_, b.condition, start);
-          flatten(b.body, enabled && none_before && c, start, out, index);
+          bool p = prefill;
+          flatten(b.body, enabled && none_before && c, start, out, index, p);
+          after = after || p;
           none_before = none_before && !c;
         }
-        flatten(w.otherwise, enabled && none_before, start, out, index);
+        bool p = prefill;
+        flatten(w.otherwise, enabled && none_before, start, out, index, p);
+        prefill = after || p;
       }
     }
   }
@@ -129,15 +140,25 @@ class Lemma {
   // An invariant of the running state, kept by one visit of any request under any rule.
   template <class Inv>
   LemmaResult invariant(const char* name, Inv inv) {
+    z3::expr budget = budget_term(ctx_, e_);
     SymbolicCounters any{fresh_int("waiting0"), fresh_int("running0"), fresh_int("decoding0"), fresh_int("started0"),
-                         fresh_int("budget_left0"), fresh_int("free0"), fresh_int("tokens0"), fresh_int("items0"),
-                         fresh_int("since0")};
-    bool prefill_before = false;  // some rule before this one (in any branch) takes prompt tokens
+                         budget, fresh_int("free0"), ctx_.int_val(0), ctx_.int_val(0), fresh_int("since0")};
     for (const FlatRule& fr : rules(any)) {
-      z3::expr no_prefill_yet = ctx_.bool_val(true);
+      const bool decode = fr.rule->phase == core::Phase::Decode;
       for (bool queue : sources(*fr.rule)) {
         SymbolicRequest r = fresh_request(ctx_, tag("r"));
-        FoldState at = fresh_fold();
+        // The rule starts in `begin` (its guard reads it); r's visit comes at `at`, after it.
+        FoldState begin = fresh_fold(), at = fresh_fold();
+        z3::expr within = basic(begin) && inv(begin) && later(begin, at);
+        // Within a decode rule every take is one token and one item, and no prefill item; only a
+        // prefill rule adds prefill items, so none before the first one.
+        if (decode) within = within && at.used - begin.used == at.items - begin.items && at.prefill_items == begin.prefill_items;
+        if (decode && !fr.prefill_before) within = within && begin.prefill_items == 0;
+        SymbolicCounters live{fresh_int("waiting_live"), begin.running, any.decoding, any.started, budget - begin.used,
+                              e_.kv_tokens() ? begin.free_kv : ctx_.int_val(kSymbolicUnlimited), begin.used, begin.items,
+                              any.since};
+        z3::expr on = fr.enabled;
+        if (fr.rule->guard) on = on && condition_holds(ctx_, *fr.rule->guard, live);
         Slot slot{fresh_int("slot_prefill"), ctx_.bool_const(tag("slot_decode").c_str()), fresh_int("slot_held")};
         z3::expr reached = ctx_.bool_const(tag("reached").c_str());
         // An engine that preempts may evict others (or r itself) before r's tokens fit: any
@@ -151,16 +172,13 @@ class Lemma {
         }
         Offer o = offer(ctx_, e_, *fr.rule, r, queue, slot, freed, 0);
         FoldState next = fold_after(ctx_, e_, *fr.rule, queue, slot, freed, o, reached && o.eligible && o.fits);
-        // Only a prefill rule adds prefill items: none before the first one, nor in a decode
-        // rule before it (a prefill rule's own earlier takes count).
-        if (!prefill_before && fr.rule->phase == core::Phase::Decode) no_prefill_yet = at.prefill_items == 0;
-        z3::expr q = more && no_prefill_yet && reachable(r) && basic(at) && inv(at) && slot.prefill >= 0 && slot.held >= 0 &&
+        z3::expr q = more && within && z3::implies(reached, on) && reachable(r) && basic(at) && inv(at) &&
+                     slot.prefill >= 0 && slot.held >= 0 &&
                      z3::implies(slot.prefill == 0 && !slot.decode, slot.held == held0(r)) && !inv(next);
         std::string why;
         if (!refuted(q, why, fmt::format("rule {} may break the invariant {}", fr.index, name)))
           return LemmaResult{false, why};
       }
-      prefill_before = prefill_before || fr.rule->phase == core::Phase::Prefill;
     }
     return LemmaResult{true, ""};
   }
@@ -319,6 +337,18 @@ class Lemma {
 }  // namespace
 
 LemmaResult fold_lemma(const core::Engine& engine, core::Property property, double timeout_s) {
+  if (engine.kv_tokens() && engine.admission == core::Admission::PeakEstimate) {
+    // LightLLM admits a request only if its peak-estimate check passes, and then exactly as
+    // `admission prompt` does (core/step.cpp's admit): its admissions are a subset of those of
+    // the same engine with `admission prompt`, each changing the running state alike. The
+    // invariant lemmas, whose visits may or may not take, hold for it if they hold for that one.
+    if (property != core::Property::Budget && property != core::Property::BatchLimit &&
+        property != core::Property::MemorySafe)
+      return LemmaResult{false, "peak-estimate admission is encoded only for budget, batch_limit and memory_safe"};
+    core::Engine prompt = engine;
+    prompt.admission = core::Admission::Prompt;
+    return Lemma(prompt, timeout_s).prove(property);
+  }
   return Lemma(engine, timeout_s).prove(property);
 }
 

@@ -214,9 +214,10 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   if (p == core::Property::BatchLimit && !e.max_batch) return trivially("the engine has no max_batch");
   std::string why = unsupported(e);
   if (why.empty() && p == core::Property::Fcfs) why = fcfs_unsupported(e);
-  // Preemption is outside the bounded encoding, but the invariant lemmas over-approximate it
-  // (fold_lemma.hpp): only they can decide, and only "holds".
-  bool lemma_only = e.kv_tokens() && e.preemption != core::Preemption::None &&
+  // Preemption and peak-estimate admission are outside the bounded encoding, but the invariant
+  // lemmas over-approximate them (fold_lemma.hpp): only they can decide, and only "holds".
+  bool lemma_only = e.kv_tokens() &&
+                    (e.preemption != core::Preemption::None || e.admission == core::Admission::PeakEstimate) &&
                     (p == core::Property::Budget || p == core::Property::BatchLimit || p == core::Property::MemorySafe);
   if (!why.empty() && !(lemma_only && o.lemma)) {
     res.reason = why;

@@ -101,6 +101,11 @@ TEST_CASE("scope: the stylised policies and the mutants, every property, at N = 
       // Vidur's Sarathi never cuts decodes (`unbudgeted`): within the budget because they come
       // before any prompt and max_batch 128 < 512 (the strengthened invariant knows it).
       {"examples/vidur_engines.bp", "vidur_sarathi", Property::Budget, all},
+      // Unbudgeted decodes only while the batch is empty (the guard) or before any prompt.
+      {mutants, "padded_whole", Property::Budget, all},
+      // LightLLM's peak-estimate admission: a subset of `admission prompt`'s, for the invariants.
+      {"examples/vidur_engines.bp", "vidur_lightllm", Property::Budget, all},
+      {"examples/vidur_engines.bp", "vidur_lightllm", Property::MemorySafe, all},
   };
   for (const auto& [file, name, p, expected] : cases) {
     auto r = prove(file, name, p, 32);
