@@ -86,7 +86,7 @@ TEST_CASE("search --network: bad command lines exit 3") {
 TEST_CASE("check and search: a load inside the compute capacity but outside what k_max lets through") {
   auto c = run_batchproof("check tests/cli/data/kmax_small.bp");
   CHECK(c.exit_code == 0);
-  CHECK(has(c.out, "  tests/cli/data/kmax_small.bp:5:8: warning: engine 'capped' with workload 'steady': unstable "
+  CHECK(has(c.out, "  tests/cli/data/kmax_small.bp:7:8: warning: engine 'capped' with workload 'steady': unstable "
                    "inside the compute capacity because of k_max: 5.000 req/s (load 0.254) is at or above the 3.960 "
                    "req/s that max_batch 16 lets through (each request needs 101.0 batch slots on average, at most "
                    "400.0 slots/s): every policy is unstable there (MODEL.md §3) [kmax_bound]\n"));
