@@ -13,7 +13,13 @@ using batchproof::test::slurp;
 TEST_CASE("prove: holds exits 0, violated exits 1 with the counterexample table") {
   auto holds = run_batchproof("prove examples/paper_policies.bp --engine sarathi --property work_conserving --requests 6");
   CHECK(holds.exit_code == 0);
-  CHECK(holds.out.rfind("prove sarathi work_conserving: holds for every state of up to 6 requests [", 0) == 0);
+  CHECK(holds.out.rfind(
+            "prove sarathi work_conserving: holds for every number of requests (inductive lemma, checked once for all N) [",
+            0) == 0);
+  auto bounded =
+      run_batchproof("prove examples/paper_policies.bp --engine sarathi --property work_conserving --requests 6 --bounded");
+  CHECK(bounded.exit_code == 0);
+  CHECK(bounded.out.rfind("prove sarathi work_conserving: holds for every state of up to 6 requests (bounded) [", 0) == 0);
   auto violated = run_batchproof("prove examples/paper_policies.bp --engine vllm_vanilla --property progress");
   CHECK(violated.exit_code == 1);
   CHECK(violated.out.find("    0        waiting  513     0          1       0\n") != std::string::npos);
@@ -30,6 +36,12 @@ TEST_CASE("prove --json gives the verdict and the counterexample") {
   CHECK(j["verdict"] == "violated");
   CHECK(j["counterexample"]["requests"].size() == 2);
   CHECK(j["counterexample"]["batch"].size() == 1);
+  CHECK(j["scope"] == "from_n");
+  auto all = nlohmann::json::parse(
+      run_batchproof("prove examples/paper_policies.bp --engine sarathi --property fcfs --json").out);
+  CHECK(all["verdict"] == "holds");
+  CHECK(all["scope"] == "all");
+  CHECK(all["method"] == "inductive_lemma");
 }
 
 TEST_CASE("verify runs every check of the CI example, as stated, and writes JUnit") {
