@@ -149,7 +149,14 @@ class Lemma {
         SymbolicRequest r = fresh_request(ctx_, tag("r"));
         // The rule starts in `begin` (its guard reads it); r's visit comes at `at`, after it.
         FoldState begin = fresh_fold(), at = fresh_fold();
-        z3::expr within = basic(begin) && inv(begin) && later(begin, at);
+        // (Evictions may free KV and lower the running count between the rule's start and r's
+        // visit: no order on F and R then.)
+        FoldState at_kv = at;
+        if (preempts(e_)) {
+          at_kv.free_kv = begin.free_kv;
+          at_kv.running = begin.running;
+        }
+        z3::expr within = basic(begin) && inv(begin) && later(begin, at_kv);
         // Within a decode rule every take is one token and one item, and no prefill item; only a
         // prefill rule adds prefill items, so none before the first one.
         if (decode) within = within && at.used - begin.used == at.items - begin.items && at.prefill_items == begin.prefill_items;
