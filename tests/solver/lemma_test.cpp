@@ -155,6 +155,13 @@ TEST_CASE("the lemma is refused where the property holds only for small N") {
     s.running.push_back(q);
   }
   CHECK(core::step(engine(file, "unbudgeted_decodes"), s).batch.tokens == 17);
+  // A violation that needs three requests: the lemma refuses (the rule's limit may end it before
+  // r), the search finds the smallest counterexample.
+  auto limit = prove(file, "limit_two_admissions", core::Property::WorkConserving, 8);
+  REQUIRE(limit.verdict == solver::Verdict::Violated);
+  CHECK(limit.lemma_note == "one request's visits leave a token that may fit");
+  CHECK(limit.counterexample->state.waiting.size() == 3);
+  CHECK(limit.counterexample->batch.items.size() == 2);
   // And a lemma that fails is never a violation by itself: whole-prompt Orca's is refused,
   // the bounded search finds the smallest counterexample.
   auto orca = solver::fold_lemma(engine("examples/paper_policies.bp", "orca"), core::Property::WorkConserving, 30);
