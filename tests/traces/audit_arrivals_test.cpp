@@ -286,7 +286,7 @@ TEST_CASE("the arrivals are placed in the replica whose batches show their ids",
   CHECK(q.arrivals_of == std::vector<std::vector<std::size_t>>{{1}, {0, 2}});
 }
 
-TEST_CASE("--arrivals with several replicas: each replica replayed with its own arrivals", "[audit][arrivals]") {
+TEST_CASE("arrivals for several replicas: each replica replayed with its own arrivals", "[audit][arrivals]") {
   const core::Spec spec = spec_of(kReplicaEngine);
   const std::string clean = two_replicas(false);
 
