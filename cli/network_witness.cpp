@@ -20,7 +20,7 @@ constexpr std::int64_t kUnboundedCap = 4096;     // as the engine search caps un
 constexpr double kMaxReplayArrivals = 200000;     // a replay that needs more is not run (it would take minutes)
 constexpr double kStartHopsOfLongest = 8;         // the replay's start state: at first this many longest hops of work
 constexpr std::uint64_t kRoundRobinArrivals = 6000;
-constexpr int kWorkConservingRequests = 4;        // the bounded proof behind the feed-forward theorem
+constexpr int kWorkConservingRequests = 4;        // the bounded proof, where the inductive lemma does not apply
 
 std::int64_t smallest(const core::LengthLaw& l) {
   switch (l.form) {
@@ -125,10 +125,12 @@ void round_robin(const core::Spec& spec, const core::Network& n, const NetworkSe
                          r.replay->confirms ? ", replay grows" : ", but the replay does not grow");
 }
 
-// Why some engine of the network is not known to be work-conserving (proved for small
-// states), or "": the theorem and the fluid model both assume it. `consequence` ends the reason.
+// Why some engine of the network is not known to be work-conserving, or "": the theorem and the
+// fluid model both assume it. `consequence` ends the reason. `every_n` says whether every
+// engine's proof covers every number of requests (the inductive lemma), or only small states.
 std::string not_work_conserving(const core::Spec& spec, const core::Network& n, const NetworkSearchOptions& o,
-                                const std::string& consequence) {
+                                const std::string& consequence, bool& every_n) {
+  every_n = true;
   std::set<std::string> engines;
   for (const auto& st : n.stations) engines.insert(st.engine);
   for (const auto& name : engines) {
@@ -140,6 +142,7 @@ std::string not_work_conserving(const core::Spec& spec, const core::Network& n, 
       return fmt::format("engine {} is not work-conserving, so {}", name, consequence);
     if (pr.verdict != solver::Verdict::Holds)
       return fmt::format("engine {}: work conservation not decided ({}), so {}", name, pr.reason, consequence);
+    every_n = every_n && pr.scope == solver::Scope::AllN;
   }
   return "";
 }
@@ -154,7 +157,8 @@ void feed_forward(const core::Spec& spec, const core::Network& n, const NetworkS
                              st.name, st.replicas);
       return;
     }
-  if (std::string why = not_work_conserving(spec, n, o, "the feed-forward theorem does not apply"); !why.empty()) {
+  bool every_n = false;
+  if (std::string why = not_work_conserving(spec, n, o, "the feed-forward theorem does not apply", every_n); !why.empty()) {
     r.verdict = NetworkVerdict::Unknown;
     r.reason = why;
     return;
@@ -163,8 +167,9 @@ void feed_forward(const core::Spec& spec, const core::Network& n, const NetworkS
   for (const auto& l : r.loads) busiest = std::max(busiest, l.load);
   r.verdict = NetworkVerdict::Stable;
   r.reason = fmt::format("feed-forward network, every station at load <= {:.3f} < 1, every engine work-conserving "
-                         "(proved for up to {} requests): stable by Dai et al.'s theorems (MODEL.md §3, §7)",
-                         busiest, kWorkConservingRequests);
+                         "({}): stable by Dai et al.'s theorems (MODEL.md §3, §7)",
+                         busiest, every_n ? std::string("proved for every number of requests")
+                                          : fmt::format("proved for up to {} requests only", kWorkConservingRequests));
 }
 
 void fluid(const core::Spec& spec, const core::Network& n, const NetworkSearchOptions& o, NetworkSearchResult& r) {
@@ -194,8 +199,10 @@ void fluid(const core::Spec& spec, const core::Network& n, const NetworkSearchOp
   }
   if (r.fluid->verdict == solver::FluidVerdict::NotFound) {
     // The fluid model serves work-conservingly; for an engine that is not, "no cycle" says nothing.
+    bool every_n = false;
     if (std::string why = not_work_conserving(spec, n, o, "the fluid model (work-conserving) does not describe it and "
-                                                          "finding no fluid cycle says nothing");
+                                                          "finding no fluid cycle says nothing",
+                                            every_n);
         !why.empty()) {
       r.verdict = NetworkVerdict::Unknown;
       r.reason = why;
