@@ -63,7 +63,12 @@ std::int64_t int_of(const z3::model& m, const z3::expr& x) {
 }
 
 // One bounded query: the smallest counterexample among states of up to n requests, if any.
-void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions& o, ProofResult& res) {
+// `e` is the engine encoded; `concrete` the one replayed, the same unless `e` is an
+// approximation of it (see refute_by_approximation): then a counterexample that the concrete
+// step does not reproduce is "unknown", not an internal error.
+void bounded(const core::Engine& e, const core::Engine& concrete, core::Property p, int n, const ProveOptions& o,
+             ProofResult& res) {
+  const bool approximate = &e != &concrete;
   z3::context ctx;
   SymbolicState s = make_state(ctx, n);
   SymbolicBatch b = symbolic_batch(ctx, e, s);
@@ -82,6 +87,11 @@ void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions&
   if (admits_in_arrival_order(e.policy.body))
     for (std::size_t i = 1; i < s.requests.size(); ++i)
       opt.add(z3::implies(s.requests[i].admitted, s.requests[i - 1].admitted));
+  // An engine with max_seq_len refuses longer requests when they arrive (vLLM's max_model_len,
+  // Vidur's max_tokens; `check` warns when a workload has them): no state holds one.
+  if (e.max_seq_len)
+    for (const auto& rq : s.requests)
+      opt.add(z3::implies(rq.present, rq.prompt + rq.output <= ctx.int_val(static_cast<int64_t>(*e.max_seq_len))));
   opt.add(bad);
   // The smallest counterexample (MODEL.md §2): fewest requests, then the smallest total of
   // remaining tokens, then the smallest largest one.
@@ -147,7 +157,7 @@ void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions&
     cx.state.kv_used += cx.state.cohort_kv;
   }
   core::EngineState after = cx.state;
-  core::StepOutcome out = core::step(e, after);
+  core::StepOutcome out = core::step(concrete, after);
   cx.batch = out.batch;
   // The symbolic batch in the model must be the concrete batch, item by item.
   std::string mismatch;
@@ -167,8 +177,15 @@ void bounded(const core::Engine& e, core::Property p, int n, const ProveOptions&
                               con_prefill, con_decode ? "d" : "-");
   }
   std::optional<std::string> confirmed = p == core::Property::Fcfs
-                                             ? fcfs_violation(e, cx.state, out.batch)
-                                             : core::check_batch(e, cx.state, out.batch, after, p).violation;
+                                             ? fcfs_violation(concrete, cx.state, out.batch)
+                                             : core::check_batch(concrete, cx.state, out.batch, after, p).violation;
+  if (approximate && (!mismatch.empty() || !confirmed)) {
+    res.verdict = Verdict::Unknown;
+    res.reason = fmt::format("the smallest counterexample of the approximation ({} requests) does not replay on the "
+                             "engine itself:{}",
+                             n, !mismatch.empty() ? mismatch : " the concrete step finds no violation");
+    return;
+  }
   if (!mismatch.empty() || !confirmed) {
     res.verdict = Verdict::InternalError;
     res.reason = !mismatch.empty()
@@ -192,6 +209,34 @@ std::string unsupported(const core::Engine& e) {
   return "";
 }
 
+// Preemption and LightLLM's peak-estimate admission are outside the encoding, so nothing about
+// such an engine can be proved by the bounded search. It can still be refuted: encode the engine
+// without them (it never preempts, and admits on its prompt's KV alone) and keep the smallest
+// counterexample only if the engine itself, replayed by core::step, forms the same batch there
+// and breaks the property. Finding none proves nothing: the verdict stays unknown.
+void refute_by_approximation(const core::Engine& e, core::Property p, const ProveOptions& o, const std::string& why,
+                             ProofResult& res) {
+  core::Engine approx = e;
+  approx.preemption = core::Preemption::None;
+  if (approx.admission == core::Admission::PeakEstimate) approx.admission = core::Admission::Prompt;
+  if (!unsupported(approx).empty() || (p == core::Property::Fcfs && !fcfs_unsupported(approx).empty())) {
+    res.reason = why;
+    return;
+  }
+  for (int n = 1;; n = std::min(2 * n, o.requests)) {
+    bounded(approx, e, p, n, o, res);
+    if (res.verdict != Verdict::Holds || n >= o.requests) break;
+  }
+  if (res.verdict == Verdict::Holds) {
+    res.verdict = Verdict::Unknown;
+    res.reason = fmt::format("{}; the engine without them has no counterexample of up to {} request{}, which "
+                             "proves nothing about the engine itself",
+                             why, o.requests, o.requests == 1 ? "" : "s");
+  } else if (res.verdict == Verdict::Unknown) {
+    res.reason = why + "; " + res.reason;
+  }
+}
+
 ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o) {
   auto start = std::chrono::steady_clock::now();
   ProofResult res;
@@ -212,18 +257,18 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
   };
   if (p == core::Property::MemorySafe && !e.kv_tokens()) return trivially("the engine has no KV-cache limit");
   if (p == core::Property::BatchLimit && !e.max_batch) return trivially("the engine has no max_batch");
-  std::string why = unsupported(e);
-  if (why.empty() && p == core::Property::Fcfs) why = fcfs_unsupported(e);
   // Preemption and peak-estimate admission are outside the bounded encoding, but the invariant
-  // lemmas over-approximate them (fold_lemma.hpp): only they can decide, and only "holds".
-  bool lemma_only = e.kv_tokens() &&
-                    (e.preemption != core::Preemption::None || e.admission == core::Admission::PeakEstimate) &&
-                    (p == core::Property::Budget || p == core::Property::BatchLimit || p == core::Property::MemorySafe);
-  if (!why.empty() && !(lemma_only && o.lemma)) {
+  // lemmas over-approximate them (fold_lemma.hpp): they can decide "holds" for the limits, and
+  // an approximation without them can still refute (refute_by_approximation).
+  const std::string outside = unsupported(e);
+  std::string why = outside;
+  if (why.empty() && p == core::Property::Fcfs) why = fcfs_unsupported(e);
+  if (!why.empty() && outside.empty()) {
     res.reason = why;
     return done();
   }
-  if (o.lemma) {
+  bool limits = p == core::Property::Budget || p == core::Property::BatchLimit || p == core::Property::MemorySafe;
+  if (o.lemma && (outside.empty() || limits)) {
     LemmaResult l = fold_lemma(e, p, o.timeout_s);
     if (l.proved) {
       res.verdict = Verdict::Holds;
@@ -233,15 +278,16 @@ ProofResult prove(const core::Engine& e, core::Property p, const ProveOptions& o
       return done();
     }
     res.lemma_note = l.why_not;
-    if (!why.empty()) {
-      res.reason = why + "; the inductive lemma did not prove it: " + l.why_not;
-      return done();
-    }
+    if (!outside.empty()) why += "; the inductive lemma did not prove it: " + l.why_not;
+  }
+  if (!outside.empty()) {
+    refute_by_approximation(e, p, o, why, res);
+    return done();
   }
   // Bounded: N = 1, 2, 4, ... , the requested N. A counterexample with n requests is one for
   // every larger N as well (absent requests change nothing).
   for (int n = 1;; n = std::min(2 * n, o.requests)) {
-    bounded(e, p, n, o, res);
+    bounded(e, e, p, n, o, res);
     if (res.verdict != Verdict::Holds || n >= o.requests) break;
   }
   return done();

@@ -24,7 +24,8 @@ TEST_CASE("prove: holds exits 0, violated exits 1 with the counterexample table"
   CHECK(violated.exit_code == 1);
   CHECK(violated.out.find("    0        waiting  513     0          1       0\n") != std::string::npos);
   CHECK(violated.out.find("    batch: (empty) (0 tokens of a budget of 512)\n") != std::string::npos);
-  auto unknown = run_batchproof("prove examples/vidur_engines.bp --engine vidur_vllm --property work_conserving");
+  auto unknown =
+      run_batchproof("prove examples/vidur_engines.bp --engine vidur_sarathi --property work_conserving --requests 2");
   CHECK(unknown.exit_code == 2);
   CHECK(run_batchproof("prove examples/paper_policies.bp --engine sarathi --property no_instability").exit_code == 3);
 }

@@ -96,8 +96,8 @@ TEST_CASE("scope: the stylised policies and the mutants, every property, at N = 
       // Preemption: only the invariant lemmas decide, with evictions over-approximated.
       {"examples/vidur_engines.bp", "vidur_vllm", Property::MemorySafe, all},
       {"examples/vidur_engines.bp", "vidur_sarathi", Property::MemorySafe, all},
-      {"examples/vidur_engines.bp", "vidur_vllm", Property::WorkConserving,
-       "unknown: the engine preempts when KV memory runs out (preemption is not encoded yet)"},
+      // ... and a counterexample of the engine without preemption that replays refutes.
+      {"examples/vidur_engines.bp", "vidur_vllm", Property::WorkConserving, "violated from 2"},
       // Vidur's Sarathi never cuts decodes (`unbudgeted`): within the budget because they come
       // before any prompt and max_batch 128 < 512 (the strengthened invariant knows it).
       {"examples/vidur_engines.bp", "vidur_sarathi", Property::Budget, all},

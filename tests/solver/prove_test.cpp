@@ -91,13 +91,33 @@ TEST_CASE("mutants are caught by the right property") {
 }
 
 TEST_CASE("outside the encoded fragment the verdict is unknown, with the reason") {
-  auto r = prove("examples/vidur_engines.bp", "vidur_vllm", core::Property::WorkConserving);
+  auto r = prove("examples/vidur_engines.bp", "vidur_sarathi", core::Property::WorkConserving, 2);
   CHECK(r.verdict == solver::Verdict::Unknown);
-  CHECK(r.reason == "the engine preempts when KV memory runs out (preemption is not encoded yet)");
+  CHECK(r.reason == "the engine preempts when KV memory runs out (preemption is not encoded yet); the engine "
+                    "without them has no counterexample of up to 2 requests, which proves nothing about the engine "
+                    "itself");
   auto fcfs = prove("tests/solver/policies.bp", "padded_whole", core::Property::Fcfs);
   CHECK(fcfs.verdict == solver::Verdict::Unknown);
   CHECK(fcfs.reason == "fcfs is not encoded for a padded budget yet");
   auto trivially = prove("examples/paper_policies.bp", "sarathi", core::Property::MemorySafe);
   CHECK(trivially.verdict == solver::Verdict::Holds);
   CHECK(trivially.reason == "the engine has no KV-cache limit");
+}
+
+// Preemption is outside the encoding, but a counterexample of the engine without it that the
+// engine itself, replayed by core::step, reproduces is a counterexample of the engine.
+TEST_CASE("outside the encoded fragment a counterexample of the approximation that replays refutes") {
+  auto r = prove("examples/vidur_engines.bp", "vidur_vllm", core::Property::WorkConserving);
+  REQUIRE(r.verdict == solver::Verdict::Violated);
+  const auto& cx = *r.counterexample;
+  REQUIRE(cx.state.running.size() == 1);
+  REQUIRE(cx.state.waiting.size() == 1);
+  // vLLM v0 in Vidur: a prefill-only batch while a request decodes.
+  CHECK(cx.state.running[0].prefilled == cx.state.running[0].prompt);
+  CHECK(cx.state.running[0].decoded == cx.state.running[0].output - 1);
+  REQUIRE(cx.batch.items.size() == 1);
+  CHECK(cx.batch.items[0].request == 1);
+  CHECK(cx.batch.items[0].prefill == 1);
+  CHECK_FALSE(cx.batch.items[0].decode);
+  CHECK(cx.witness == "not maximal: request 0 (decoding) could take its decode token: the batch holds 1 of 4096 tokens");
 }
