@@ -1,4 +1,4 @@
-// `batchproof search FILE --engine E [--workload W | --max-prompt P --max-output O] [--load R]
+// `batchproof search FILE --engine E [--workload W | --max-prompt P --max-output O] [--load R] [--sigma S]
 //   [--period L] [--min-load] [--witness FILE] [--svg FILE] [--json]`: look for an arrival
 // pattern below capacity under which the engine's queue grows without bound (MODEL.md §4).
 // `--network NET [--load R] [--phases K]`: the same for a network (cli/network_search.cpp).
@@ -28,6 +28,7 @@ struct SearchCli {
   std::string file, engine, workload, witness_file, svg, smt2, network;
   int phases = 6;  // --network: fluid cycles of 1..phases phases
   std::optional<std::int64_t> max_prompt, max_output, min_prompt, min_output;
+  std::optional<std::int64_t> sigma;  // the (σ, ρ) envelope on every window, ρ = load
   double load = 0.9;
   std::vector<int> periods;
   int start_requests = 4, arrivals_per_iteration = 1, replay_periods = 100;
@@ -63,8 +64,9 @@ void print_witness(const solver::SearchResult& r, double capacity, const sim::Si
              w.start.size() == 1 ? "" : "s");
   for (std::size_t i = 0; i < w.start.size(); ++i)
     fmt::print(" #{} ({} + {} tokens)", i, w.start[i].prompt, w.start[i].output);
-  fmt::print("\nperiod: {} iteration{}, {:.4f} s; {} tokens arrive = load {:.4f} of {:.1f} tokens/s\n", w.period,
-             w.period == 1 ? "" : "s", rp.period_s, rp.period_work, rp.load, capacity);
+  fmt::print("\nperiod: {} iteration{}, {:.4f} s; {} tokens arrive = load {:.4f} of {:.1f} tokens/s; the arrivals need "
+             "a burst of sigma >= {:.1f} tokens at that rate\n",
+             w.period, w.period == 1 ? "" : "s", rp.period_s, rp.period_work, rp.load, capacity, rp.burst_tokens);
   TableRows t{{"iter", "tokens", "time (s)", "batch (first period; request ids)", "arrives during it"}};
   for (int j = 0; j < w.period; ++j) {
     const auto& b = rp.first_period[static_cast<std::size_t>(j)];
@@ -133,6 +135,7 @@ nlohmann::json witness_json(const solver::SearchResult& r, const sim::SimResult*
                     {"period_s", rp.period_s},
                     {"period_work_tokens", rp.period_work},
                     {"load", rp.load},
+                    {"burst_tokens", rp.burst_tokens},
                     {"growth_tokens_per_period", rp.growth_tokens},
                     {"growth_requests_per_period", rp.growth_requests},
                     {"replayed_periods", rp.periods},
@@ -169,6 +172,7 @@ int run_search(const SearchCli& o) {
     return bad("--arrivals-per-iteration must be between 1 and 8");
   if (o.replay_periods < 2 || o.replay_periods > 100000) return bad("--replay-periods must be between 2 and 100000");
   if (!(o.timeout_s > 0)) return bad("--timeout must be positive");
+  if (o.sigma && *o.sigma < 1) return bad("--sigma must be at least 1 token");
   for (int L : o.periods)
     if (L < 1 || L > 64) return bad("--period must be between 1 and 64");
 
@@ -207,6 +211,7 @@ int run_search(const SearchCli& o) {
   so.timeout_s = o.timeout_s;
   so.uniform_lengths = !o.mixed_lengths;
   so.smt2_file = o.smt2;
+  so.sigma_tokens = o.sigma;
 
   solver::SearchResult r = solver::search_witness(*e, cap.tokens_per_s, lb, so, o.replay_periods);
   // --min-load: bisect on ρ between a load without a witness and the load of the best witness.
@@ -267,6 +272,7 @@ int run_search(const SearchCli& o) {
     j["command"] = "search";
     j["engine"] = e->name;
     j["load_bound"] = o.load;
+    j["sigma_bound"] = o.sigma ? nlohmann::json(*o.sigma) : nlohmann::json(nullptr);
     j["capacity_tokens_per_s"] = cap.tokens_per_s;
     j["lengths"] = {{"prompt", {lb.prompt_lo, lb.prompt_hi}}, {"output", {lb.output_lo, lb.output_hi}}};
     if (kmax.k_max > 0)
@@ -281,9 +287,10 @@ int run_search(const SearchCli& o) {
   }
   std::string periods;
   for (int L : so.periods) periods.append(fmt::format("{}{}", periods.empty() ? "" : ",", L));
-  fmt::print("search {} ({}{}; at most {} waiting at the start, {} arrival{} per iteration, periods {}) at load <= {}: ",
+  fmt::print("search {} ({}{}; at most {} waiting at the start, {} arrival{} per iteration, periods {}) at load <= {}{}: ",
              e->name, lengths_from, so.uniform_lengths ? ", one length for all requests" : "", so.start_requests,
-             so.arrivals_per_iteration, so.arrivals_per_iteration == 1 ? "" : "s", periods, o.load);
+             so.arrivals_per_iteration, so.arrivals_per_iteration == 1 ? "" : "s", periods, o.load,
+             o.sigma ? fmt::format(" within sigma {} tokens on every window", *o.sigma) : std::string());
   switch (r.verdict) {
     case solver::SearchVerdict::Found: fmt::print("witness found, period {}", r.witness->period); break;
     case solver::SearchVerdict::NotFound: fmt::print("no witness for these periods and bounds"); break;
@@ -317,6 +324,8 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--min-output", o->min_output, "shortest output a witness may use (tokens)");
   cmd->add_option("--max-output", o->max_output, "longest output a witness may use (tokens)");
   cmd->add_option("--load", o->load, "largest load of the witness's arrivals, below 1 (default 0.9)");
+  cmd->add_option("--sigma", o->sigma,
+                  "also bound every window: at most sigma + load x capacity x w tokens in any w seconds (tokens)");
   cmd->add_option("--period", o->periods, "period lengths to try, in iterations (default 1..6)");
   cmd->add_option("--start-requests", o->start_requests, "most requests waiting at the start (default 4)");
   cmd->add_option("--arrivals-per-iteration", o->arrivals_per_iteration, "most arrivals per iteration (default 1)");

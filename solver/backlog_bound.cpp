@@ -250,6 +250,7 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
     so.load = env.rho;
     so.periods = {1, 2, 3, 4};
     so.timeout_s = o.timeout_s;
+    so.sigma_tokens = sigma;  // only witnesses inside the envelope refute
     LengthBounds wl = lb;
     wl.output_hi = res.output_max;
     SearchResult sr = search_witness(e, cap.tokens_per_s, wl, so);
@@ -269,7 +270,8 @@ BoundResult prove_backlog_bound(const core::Engine& e, const LengthBounds& lb, c
         }
         break;
       case SearchVerdict::NotFound:
-        res.reason = fmt::format("{}; no instability witness at load <= {} for periods 1..4", why, env.rho);
+        res.reason = fmt::format("{}; no instability witness inside the envelope at load <= {} for periods 1..4", why,
+                                 env.rho);
         break;
       case SearchVerdict::Unknown: res.reason = fmt::format("{}; the witness search: {}", why, sr.reason); break;
       case SearchVerdict::InternalError:

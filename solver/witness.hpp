@@ -33,6 +33,10 @@ struct SearchOptions {
   // and candidates that the replay refutes are excluded and the search goes on.
   bool uniform_lengths = true;
   int candidates_per_period = 10;  // mixed lengths: candidates tried per period before giving up
+  // The (σ, ρ) envelope of MODEL.md §4 on every window, ρ = `load`: over any window of w
+  // seconds at most σ + ρ·C·w tokens arrive, the start state's requests (a burst at time 0)
+  // included. Unset: only the period's total is bounded.
+  std::optional<std::int64_t> sigma_tokens;
   double timeout_s = 60;         // for each solver query
   std::string smt2_file;         // when set, the last query is written there
 };
@@ -64,6 +68,7 @@ struct Replay {
   std::vector<core::Batch> first_period;  // the batches of one period, in order
   std::vector<std::int64_t> backlog;      // tokens present at the start of each period, and at the end
   std::vector<core::Arrival> arrivals;    // the start state and every period's arrivals, by time
+  double burst_tokens = 0;                 // the least σ these arrivals need at rate ρ·C (core::envelope_burst)
 };
 
 enum class SearchVerdict { Found, NotFound, Unknown, InternalError };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/policy.hpp"
+#include "core/token_bucket.hpp"
 #include "solver/symbolic_run.hpp"
 #include "solver/witness.hpp"
 
@@ -110,6 +111,41 @@ class PeriodQuery {
                            ctx_.int_val(0)};
   }
 
+  // The (σ, ρ) envelope on every window of the periodic pattern, the start state a burst at
+  // time 0. A request arriving during iteration j arrives at its middle (as the replay places
+  // it), τ_j = t_0 + ... + t_{j-1} + t_j / 2. Since a whole period brings at most ρ·C·T, a window
+  // longer than a period never needs more σ than a shorter one, so it is enough to bound the
+  // windows [τ_i, τ_j] of one period, those that wrap into the next, and [0, τ_j] with the burst.
+  void add_envelope(const std::vector<z3::expr>& arriving, const std::vector<z3::expr>& seconds, const z3::expr& T) {
+    const z3::expr rate = real_of(ctx_, o_.load * capacity_);
+    const z3::expr sigma = real_of(ctx_, static_cast<double>(*o_.sigma_tokens));
+    std::vector<z3::expr> tau;
+    z3::expr elapsed = real_of(ctx_, 0);
+    for (int j = 0; j < L_; ++j) {
+      tau.push_back(elapsed + seconds[static_cast<std::size_t>(j)] / real_of(ctx_, 2));
+      elapsed = elapsed + seconds[static_cast<std::size_t>(j)];
+    }
+    z3::expr burst = ctx_.int_val(0);
+    for (int k = 0; k < n0_; ++k) {
+      const auto& x = start_.requests[static_cast<std::size_t>(k)];
+      burst = burst + z3::ite(x.present, x.prompt + x.output, ctx_.int_val(0));
+    }
+    solver_.add(z3::to_real(burst) <= sigma);
+    auto within = [&](int i, int j) {  // arrivals of iterations i..j of one period
+      z3::expr s = ctx_.int_val(0);
+      for (int k = i; k <= j; ++k) s = s + arriving[static_cast<std::size_t>(k)];
+      return z3::to_real(s);
+    };
+    for (int j = 0; j < L_; ++j) {
+      auto J = static_cast<std::size_t>(j);
+      solver_.add(z3::to_real(burst) + within(0, j) <= sigma + rate * tau[J]);
+      for (int i = 0; i <= j; ++i)
+        solver_.add(within(i, j) <= sigma + rate * (tau[J] - tau[static_cast<std::size_t>(i)]));
+      for (int i = j + 1; i < L_; ++i)
+        solver_.add(within(i, L_ - 1) + within(0, j) <= sigma + rate * (T - tau[static_cast<std::size_t>(i)] + tau[J]));
+    }
+  }
+
   void build() {
     const int A = o_.arrivals_per_iteration;
     n0_ = o_.start_requests;
@@ -123,31 +159,39 @@ class PeriodQuery {
       start_.requests.push_back(r);
     }
     z3::expr work = ctx_.int_val(0);
-    for (int j = 0; j < L_; ++j)
+    std::vector<z3::expr> arriving;  // work arriving during iteration j
+    for (int j = 0; j < L_; ++j) {
+      arriving.push_back(ctx_.int_val(0));
       for (int a = 0; a < A; ++a) {
         SymbolicRequest r = fresh(fmt::format("a{}_{}_", j, a));
         solver_.add(z3::implies(r.present, bounded(r)));
         if (a > 0) solver_.add(z3::implies(r.present, joins1_.back().arrives));
         joins1_.push_back({start_.requests.size(), j + 1, r.present});
-        work = work + z3::ite(r.present, r.prompt + r.output, ctx_.int_val(0));
+        z3::expr w = z3::ite(r.present, r.prompt + r.output, ctx_.int_val(0));
+        work = work + w;
+        arriving.back() = arriving.back() + w;
         r.present = ctx_.bool_val(false);
         start_.requests.push_back(r);
       }
+    }
     SymbolicRun run1 = unroll(ctx_, e_, start_, joins1_, L_, "p1_");
     solver_.add(run1.definitions);
 
     // Every iteration works (an idle engine would wait for arrivals, outside the pattern), and
     // the period's arrivals are at most ρ × capacity × its duration.
     z3::expr period_s = real_of(ctx_, 0);
+    std::vector<z3::expr> seconds;
     for (int j = 0; j < L_; ++j) {
       const auto& b = run1.batches[static_cast<std::size_t>(j)];
       solver_.add(b.tokens >= 1);
       solver_.add(b.assumptions);
       SymbolicDuration d = symbolic_seconds(ctx_, e_.profile.time, b.tokens, fmt::format("t{}", j));
       solver_.add(d.constraints);
+      seconds.push_back(d.seconds);
       period_s = period_s + d.seconds;
     }
     solver_.add(z3::to_real(work) <= real_of(ctx_, o_.load * capacity_) * period_s);
+    if (o_.sigma_tokens) add_envelope(arriving, seconds, period_s);
 
     // The end state is the start state, request for request in order, plus Δ: requests the
     // matching leaves out, with work left.
@@ -275,6 +319,17 @@ SearchResult search_witness(const core::Engine& e, double capacity, const Length
       }
       Witness w = q.witness();
       Replay rp = replay_witness(e, w, capacity, replay_periods);
+      rp.burst_tokens = core::envelope_burst(rp.arrivals, o.load * capacity);
+      // The solver bounded every window of the pattern; the replay's arrivals must agree.
+      if (rp.repeats && o.sigma_tokens && rp.burst_tokens > static_cast<double>(*o.sigma_tokens) * (1 + 1e-9) + 1e-6) {
+        res.verdict = SearchVerdict::InternalError;
+        res.reason = fmt::format("the replayed arrivals need a burst of {:.1f} tokens, more than sigma = {} that the "
+                                 "solver's witness kept",
+                                 rp.burst_tokens, *o.sigma_tokens);
+        res.witness = std::move(w);
+        res.replay = std::move(rp);
+        return done();
+      }
       if (rp.repeats) {
         res.verdict = SearchVerdict::Found;
         res.witness = std::move(w);

@@ -126,3 +126,26 @@ TEST_CASE("search: the replay refuses a pattern whose growth the policy reads") 
   CHECK(rp.mismatch == "iteration 0 of period 2 forms a batch of 101 tokens in 2 items, not the first period's 100 "
                        "tokens in 1 items");
 }
+
+// The (σ, ρ) envelope on every window (MODEL.md §4): the solver keeps the witness's arrivals,
+// the start state's burst at time 0 included, inside σ + ρ·C·w, and the replay's arrivals, as
+// core::envelope_burst measures them, agree. FasterTransformer's period-3 witness needs two
+// 173-token requests waiting at the start (346 tokens), so it fits σ = 400 and not σ = 300.
+TEST_CASE("search: a witness inside a (sigma, rho) envelope on every window") {
+  solver::SearchOptions o;
+  o.load = 0.9;
+  o.periods = {3};
+  o.timeout_s = 60;
+  o.sigma_tokens = 400;
+  const solver::LengthBounds lb{171, 171, 2, 2};
+  auto in = solver::search_witness(engine("faster_transformer"), capacity("faster_transformer"), lb, o);
+  INFO(in.reason);
+  REQUIRE(in.verdict == solver::SearchVerdict::Found);
+  CHECK(in.witness->start.size() == 2);
+  CHECK(in.replay->burst_tokens <= 400);
+  CHECK(in.replay->burst_tokens >= 346);
+  CHECK(in.replay->repeats);
+  o.sigma_tokens = 300;
+  auto out = solver::search_witness(engine("faster_transformer"), capacity("faster_transformer"), lb, o);
+  CHECK(out.verdict == solver::SearchVerdict::NotFound);
+}
