@@ -14,6 +14,7 @@
 #include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/length_choice.hpp"
 #include "core/capacity.hpp"
 #include "sim/envelope_run.hpp"
 #include "solver/backlog_bound.hpp"
@@ -32,7 +33,6 @@ struct BoundCli {
   bool json = false;
 };
 
-constexpr std::int64_t kUnboundedCap = 4096;
 
 // One deterministic envelope-saturating pattern and its exact run.
 struct PatternRun {
@@ -92,26 +92,12 @@ int run_bound(const BoundCli& o) {
   if (o.sim_duration_s && !(*o.sim_duration_s > 0 && *o.sim_duration_s <= 1e6))
     return bad("--sim-duration must be between 0 and 10^6 seconds");
 
-  solver::LengthBounds lb{1, kUnboundedCap, 1, kUnboundedCap};
-  std::string lengths_from = "lengths 1..4096 (no workload given)";
-  if (!o.workload.empty()) {
-    const core::Workload* w = spec->find_workload(o.workload);
-    if (!w) return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));
-    solver::SupportBounds sb = solver::workload_support(*w, kUnboundedCap);
-    lb = sb.bounds;
-    lengths_from = fmt::format("workload {}: prompt {}..{}{}, output {}..{}{}", w->name, lb.prompt_lo, lb.prompt_hi,
-                               sb.prompt_capped ? " (capped)" : "", lb.output_lo, lb.output_hi,
-                               sb.output_capped ? " (capped)" : "");
-  }
-  if (o.min_prompt) lb.prompt_lo = *o.min_prompt;
-  if (o.max_prompt) lb.prompt_hi = *o.max_prompt;
-  if (o.min_output) lb.output_lo = *o.min_output;
-  if (o.max_output) lb.output_hi = *o.max_output;
-  if (o.min_prompt || o.max_prompt || o.min_output || o.max_output)
-    lengths_from = fmt::format("prompt {}..{}, output {}..{}", lb.prompt_lo, lb.prompt_hi, lb.output_lo, lb.output_hi);
-  if (lb.prompt_lo < 1 || lb.prompt_lo > lb.prompt_hi || lb.output_lo < 1 || lb.output_lo > lb.output_hi)
-    return bad(fmt::format("empty length range: prompt {}..{}, output {}..{}", lb.prompt_lo, lb.prompt_hi,
-                           lb.output_lo, lb.output_hi));
+  LengthChoice lengths;
+  if (auto error = choose_lengths(*spec, o.file, {o.workload, o.min_prompt, o.max_prompt, o.min_output, o.max_output},
+                                  " (capped)", lengths))
+    return bad(*error);
+  const solver::LengthBounds& lb = lengths.bounds;
+  const std::string& lengths_from = lengths.described;
 
   solver::BoundOptions bo;
   bo.timeout_s = o.timeout_s;

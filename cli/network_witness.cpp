@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/length_choice.hpp"
 #include "core/policy.hpp"
 #include "sim/network_replay.hpp"
 #include "solver/prove.hpp"
@@ -16,7 +17,6 @@ namespace batchproof::cli {
 
 namespace {
 
-constexpr std::int64_t kUnboundedCap = 4096;     // as the engine search caps unbounded laws
 constexpr double kMaxReplayArrivals = 200000;     // a replay that needs more is not run (it would take minutes)
 constexpr double kStartHopsOfLongest = 8;         // the replay's start state: at first this many longest hops of work
 constexpr std::uint64_t kRoundRobinArrivals = 6000;
@@ -31,7 +31,7 @@ std::int64_t smallest(const core::LengthLaw& l) {
     default: return 1;
   }
 }
-std::int64_t largest(const core::LengthLaw& l) { return std::max<std::int64_t>(1, l.largest().value_or(kUnboundedCap)); }
+std::int64_t largest(const core::LengthLaw& l) { return std::max<std::int64_t>(1, l.largest().value_or(kUnboundedLengthCap)); }
 
 std::size_t station_index(const core::Network& n, const std::string& name) {
   for (std::size_t s = 0; s < n.stations.size(); ++s)

@@ -11,6 +11,7 @@
 #include "cli/command_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/length_choice.hpp"
 #include "cli/network_search.hpp"
 #include "cli/svg_plot.hpp"
 #include "cli/text_table.hpp"
@@ -36,7 +37,6 @@ struct SearchCli {
   bool min_load = false, json = false, mixed_lengths = false;
 };
 
-constexpr std::int64_t kUnboundedCap = 4096;
 
 // The simulator's view of the witness: the arrivals file run as `simulate --arrivals` runs it.
 sim::SimResult simulate_witness(const core::Engine& e, const solver::Replay& rp) {
@@ -177,27 +177,13 @@ int run_search(const SearchCli& o) {
     if (L < 1 || L > 64) return bad("--period must be between 1 and 64");
 
   // Lengths: the workload's support, or the user's bounds (which also narrow a workload's).
-  solver::LengthBounds lb{1, kUnboundedCap, 1, kUnboundedCap};
-  std::string lengths_from = "lengths 1..4096 (no workload given)";
-  const core::Workload* w = nullptr;
-  if (!o.workload.empty()) {
-    w = spec->find_workload(o.workload);
-    if (!w) return bad(fmt::format("no workload '{}' in {}", o.workload, o.file));
-    solver::SupportBounds sb = solver::workload_support(*w, kUnboundedCap);
-    lb = sb.bounds;
-    lengths_from = fmt::format("workload {}: prompt {}..{}{}, output {}..{}{}", w->name, lb.prompt_lo, lb.prompt_hi,
-                               sb.prompt_capped ? " (capped)" : "", lb.output_lo, lb.output_hi,
-                               sb.output_capped ? " (capped: the law is unbounded; --max-output to change)" : "");
-  }
-  if (o.min_prompt) lb.prompt_lo = *o.min_prompt;
-  if (o.max_prompt) lb.prompt_hi = *o.max_prompt;
-  if (o.min_output) lb.output_lo = *o.min_output;
-  if (o.max_output) lb.output_hi = *o.max_output;
-  if (o.min_prompt || o.max_prompt || o.min_output || o.max_output)
-    lengths_from = fmt::format("prompt {}..{}, output {}..{}", lb.prompt_lo, lb.prompt_hi, lb.output_lo, lb.output_hi);
-  if (lb.prompt_lo < 1 || lb.prompt_lo > lb.prompt_hi || lb.output_lo < 1 || lb.output_lo > lb.output_hi)
-    return bad(fmt::format("empty length range: prompt {}..{}, output {}..{}", lb.prompt_lo, lb.prompt_hi,
-                           lb.output_lo, lb.output_hi));
+  LengthChoice lengths;
+  if (auto error = choose_lengths(*spec, o.file, {o.workload, o.min_prompt, o.max_prompt, o.min_output, o.max_output},
+                                  " (capped: the law is unbounded; --max-output to change)", lengths))
+    return bad(*error);
+  const solver::LengthBounds& lb = lengths.bounds;
+  const std::string& lengths_from = lengths.described;
+  const core::Workload* w = lengths.workload;
 
   core::ComputeCapacity cap = core::compute_capacity(*e, w);
   core::KmaxBound kmax;  // k_max 0: none (a plain struct: GCC 12 warns wrongly about an optional here)
