@@ -30,6 +30,9 @@ class Cursor {
 
   bool at_end() const { return p_ == end_; }
   const char* position() const { return p_; }
+  const char* end() const { return end_; }
+  // Moves to `q` (at or after position(), at most end()): past bytes a caller has checked.
+  void advance_to(const char* q) { p_ = q; }
   bool peek(char c) const { return p_ < end_ && *p_ == c; }
 
   // The literal's length is known at compile time: the compare is a word or two (the last

@@ -34,6 +34,7 @@
 #include "traces/json_values.hpp"
 #include "traces/reader_support.hpp"
 #include "traces/readers.hpp"
+#include "traces/trtllm_canonical.hpp"
 
 namespace batchproof::traces {
 
@@ -98,24 +99,7 @@ const FieldTable& top_level_fields() {
   return table;
 }
 
-// What one record says, before it is put in the normalised form.
-struct Stats {
-  std::optional<std::int64_t> iter, active, queued, max_batch_runtime, max_batch_static, max_tokens_runtime,
-      max_tokens_static, dp_rank;
-  std::optional<double> end_s, latency_ms, host_step_ms;
-  // kvCacheStats
-  std::optional<std::int64_t> max_blocks, free_blocks, used_blocks, tokens_per_block;
-  // inflightBatchingStats
-  bool inflight = false;
-  std::optional<std::int64_t> ctx_requests, ctx_tokens, gen_requests, paused, queued_ctx_tokens;
-  std::optional<double> decoded_per_iter;
-  // staticBatchingStats
-  bool static_batching = false;
-  std::optional<std::int64_t> st_scheduled, st_ctx_requests, st_ctx_tokens, st_gen_tokens;
-  // flat keys
-  std::optional<std::int64_t> flat_prefill_requests, flat_prefill_tokens, flat_decode_requests, flat_queued_prefill,
-      flat_queued_prefill_tokens, flat_queued_decode;
-};
+using Stats = TrtllmStats;
 
 // A request's progress as of its last record: for the work done in this one.
 struct Progress {
@@ -227,6 +211,21 @@ class TrtllmIterationStatsReader final : public RecordReader {
   bool read(Iteration& record) {
     if (!json_.problem.empty()) return bad(0, json_.problem);
     if (json_.too_long) return bad(0, fmt::format("record longer than {}, skipped", size_text(input_->max_line())));
+    // The executor's own form first: read without a DOM, the same record (trtllm_canonical.hpp).
+    {
+      Stats s;
+      bool has_request_stats = false;
+      if (read_canonical_trtllm_stats(json_.text, s, entries_, has_request_stats)) {
+        record.line = json_.line;
+        fill(s, record);
+        if (has_request_stats) {
+          record.has_items = true;
+          for (const auto& e : entries_) add_item(e, record);
+          prune_if_due(record);
+        }
+        return true;
+      }
+    }
     element root;
     if (auto err = parser_.parse(json_.text.data(), json_.text.size(), false).get(root)) {
       if (json_.cut) return bad(json_.text.size(), "truncated record: the input ends in the middle of this record");
@@ -431,22 +430,31 @@ class TrtllmIterationStatsReader final : public RecordReader {
         }
       }
       if (!id) return bad(offset_of(where), fmt::format("{}: missing field \"id\"", where.path()));
-      Progress& before = progress_[*id];
-      RequestItem item;
-      item.id = *id;
-      item.scheduled = scheduled;
-      item.paused = paused;
-      const std::int64_t now_position = position.value_or(before.position);
-      const std::int64_t now_generated = generated.value_or(before.generated);
-      item.prefill = std::max<std::int64_t>(0, now_position - before.position);
-      item.decode = item.prefill == 0 && now_generated > before.generated;
-      before = {now_position, now_generated};
-      r.items.push_back(item);
+      add_item(TrtllmRequestEntry{*id, position, generated, scheduled, paused}, r);
     }
-    // Requests that left the engine leave no record: forget those gone for a while, so that
-    // memory follows the requests in flight, not all requests ever seen.
-    if (progress_.size() > 4 * (r.items.size() + 1024)) prune(r);
+    prune_if_due(r);
     return true;
+  }
+
+  // One element of requestStats as an item: its work since the request's last record.
+  void add_item(const TrtllmRequestEntry& e, Iteration& r) {
+    Progress& before = progress_[e.id];
+    RequestItem item;
+    item.id = e.id;
+    item.scheduled = e.scheduled;
+    item.paused = e.paused;
+    const std::int64_t now_position = e.position.value_or(before.position);
+    const std::int64_t now_generated = e.generated.value_or(before.generated);
+    item.prefill = std::max<std::int64_t>(0, now_position - before.position);
+    item.decode = item.prefill == 0 && now_generated > before.generated;
+    before = {now_position, now_generated};
+    r.items.push_back(item);
+  }
+
+  // Requests that left the engine leave no record: forget those gone for a while, so that
+  // memory follows the requests in flight, not all requests ever seen.
+  void prune_if_due(const Iteration& r) {
+    if (progress_.size() > 4 * (r.items.size() + 1024)) prune(r);
   }
 
   void prune(const Iteration& r) {
@@ -473,6 +481,7 @@ class TrtllmIterationStatsReader final : public RecordReader {
   MalformedRecords bad_;
   simdjson::dom::parser parser_;
   JsonRecord json_;
+  std::vector<TrtllmRequestEntry> entries_;  // the fast path's requestStats, kept for their capacity
   std::unordered_map<std::int64_t, Progress> progress_;
   bool started_ = false;
   bool done_ = false;

@@ -1,0 +1,386 @@
+#include "traces/trtllm_canonical.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <initializer_list>
+
+#include "traces/canonical_cursor.hpp"
+#include "traces/reader_support.hpp"
+
+namespace batchproof::traces {
+
+namespace {
+
+using canonical::Cursor;
+using CountField = std::optional<std::int64_t> TrtllmStats::*;
+using NumberField = std::optional<double> TrtllmStats::*;
+
+enum class Kind {
+  Count, Number, Ignored, Timestamp, KvCache, Inflight, NullOnly, RequestStats,  // in a record
+  Id, Position, Generated, Scheduled, Paused                                     // in a requestStats element
+};
+
+struct Member {
+  std::string_view name;
+  Kind kind;
+  CountField count = nullptr;
+  NumberField number = nullptr;
+  // "name": as written, and its first 8 bytes as a word (zeros past a shorter one) with the
+  // mask of those bytes: most keys that are not this one differ there, in one compare.
+  std::string quoted;
+  std::uint64_t head = 0, mask = 0;
+};
+
+// A table in the order nlohmann's dump writes keys (bytewise), so that a record is read in one
+// pass over it and a key out of order or twice is not canonical.
+std::vector<Member> sorted(std::initializer_list<Member> members) {
+  std::vector<Member> table(members);
+  std::sort(table.begin(), table.end(), [](const Member& a, const Member& b) { return a.name < b.name; });
+  for (auto& m : table) {
+    m.quoted.reserve(m.name.size() + 3);
+    m.quoted.push_back('"');
+    m.quoted.append(m.name);
+    m.quoted.push_back('"');
+    m.quoted.push_back(':');
+    const std::size_t n = std::min<std::size_t>(8, m.quoted.size());
+    std::memcpy(&m.head, m.quoted.data(), n);
+    std::memset(&m.mask, 0xff, n);
+  }
+  return table;
+}
+
+// The key at the cursor is `m`'s, written plainly: the cursor moves past its ':'.
+bool key_is(Cursor& c, const Member& m) {
+  const char* p = c.position();
+  const auto left = static_cast<std::size_t>(c.end() - p);
+  const std::size_t n = m.quoted.size();
+  if (left < n) return false;
+  if (left < 8) {
+    if (std::memcmp(p, m.quoted.data(), n) != 0) return false;
+  } else {
+    using canonical::word;
+    if ((word<std::uint64_t>(p) & m.mask) != m.head) return false;
+    // The rest a word at a time, the last word overlapping (no libc call for 20 bytes).
+    const char* q = m.quoted.data();
+    for (std::size_t i = 8; i < n; i += 8) {
+      const std::size_t at = std::min(i, n - 8);
+      if (word<std::uint64_t>(p + at) != word<std::uint64_t>(q + at)) return false;
+    }
+  }
+  c.advance_to(p + n);
+  return true;
+}
+
+// The keys the general path reads are here with its meaning, or absent (the flat keys,
+// staticBatchingStats as an object): never ignored.
+const std::vector<Member>& record_members() {
+  static const std::vector<Member> table = sorted({
+      {"iter", Kind::Count, &TrtllmStats::iter},
+      {"timestamp", Kind::Timestamp},
+      {"iterLatencyMS", Kind::Number, nullptr, &TrtllmStats::latency_ms},
+      {"hostStepTimeMS", Kind::Number, nullptr, &TrtllmStats::host_step_ms},
+      {"numActiveRequests", Kind::Count, &TrtllmStats::active},
+      {"numQueuedRequests", Kind::Count, &TrtllmStats::queued},
+      {"maxBatchSizeRuntime", Kind::Count, &TrtllmStats::max_batch_runtime},
+      {"maxBatchSizeStatic", Kind::Count, &TrtllmStats::max_batch_static},
+      {"maxNumTokensRuntime", Kind::Count, &TrtllmStats::max_tokens_runtime},
+      {"maxNumTokensStatic", Kind::Count, &TrtllmStats::max_tokens_static},
+      {"attentionDpRank", Kind::Count, &TrtllmStats::dp_rank},
+      {"kvCacheStats", Kind::KvCache},
+      {"inflightBatchingStats", Kind::Inflight},
+      {"staticBatchingStats", Kind::NullOnly},
+      {"crossKvCacheStats", Kind::NullOnly},
+      {"specDecodingStats", Kind::NullOnly},
+      {"requestStats", Kind::RequestStats},
+      {"cpuMemUsage", Kind::Ignored},
+      {"gpuMemUsage", Kind::Ignored},
+      {"pinnedMemUsage", Kind::Ignored},
+      {"maxBatchSizeTunerRecommended", Kind::Ignored},
+      {"maxNumActiveRequests", Kind::Ignored},
+      {"maxNumTokensTunerRecommended", Kind::Ignored},
+      {"newActiveRequestsQueueLatencyMS", Kind::Ignored},
+      {"numCompletedRequests", Kind::Ignored},
+      {"numNewActiveRequests", Kind::Ignored},
+      {"prevDeviceStepTimeMS", Kind::Ignored},
+      {"gpuForwardTimeMS", Kind::Ignored},
+      {"schedulerMode", Kind::Ignored},
+  });
+  return table;
+}
+
+const std::vector<Member>& kv_cache_members() {
+  static const std::vector<Member> table = sorted({
+      {"maxNumBlocks", Kind::Count, &TrtllmStats::max_blocks},
+      {"freeNumBlocks", Kind::Count, &TrtllmStats::free_blocks},
+      {"usedNumBlocks", Kind::Count, &TrtllmStats::used_blocks},
+      {"tokensPerBlock", Kind::Count, &TrtllmStats::tokens_per_block},
+      {"allocNewBlocks", Kind::Ignored},
+      {"allocTotalBlocks", Kind::Ignored},
+      {"cacheHitRate", Kind::Ignored},
+      {"missedBlocks", Kind::Ignored},
+      {"reusedBlocks", Kind::Ignored},
+  });
+  return table;
+}
+
+const std::vector<Member>& inflight_members() {
+  static const std::vector<Member> table = sorted({
+      {"numContextRequests", Kind::Count, &TrtllmStats::ctx_requests},
+      {"numCtxTokens", Kind::Count, &TrtllmStats::ctx_tokens},
+      {"numGenRequests", Kind::Count, &TrtllmStats::gen_requests},
+      {"numPausedRequests", Kind::Count, &TrtllmStats::paused},
+      {"numQueuedCtxTokens", Kind::Count, &TrtllmStats::queued_ctx_tokens},
+      {"avgNumDecodedTokensPerIter", Kind::Number, nullptr, &TrtllmStats::decoded_per_iter},
+      {"microBatchId", Kind::Ignored},
+      {"numScheduledRequests", Kind::Ignored},
+      {"numCtxKvTokens", Kind::Ignored},
+      {"numGenKvTokens", Kind::Ignored},
+      {"numQueuedContextRequests", Kind::Ignored},
+      {"numQueuedGenRequests", Kind::Ignored},
+      {"numQueuedGenKvTokens", Kind::Ignored},
+      {"numPausedKvTokens", Kind::Ignored},
+  });
+  return table;
+}
+
+const std::vector<Member>& request_members() {
+  static const std::vector<Member> table = sorted({
+      {"id", Kind::Id},
+      {"contextPrefillPosition", Kind::Position},
+      {"numGeneratedTokens", Kind::Generated},
+      {"scheduled", Kind::Scheduled},
+      {"paused", Kind::Paused},
+      {"stage", Kind::Ignored},
+      {"avgNumDecodedTokensPerIter", Kind::Ignored},
+      {"allocTotalBlocksPerRequest", Kind::Ignored},
+      {"allocNewBlocksPerRequest", Kind::Ignored},
+      {"reusedBlocksPerRequest", Kind::Ignored},
+      {"missedBlocksPerRequest", Kind::Ignored},
+      {"kvCacheHitRatePerRequest", Kind::Ignored},
+      {"disServingStats", Kind::NullOnly},
+  });
+  return table;
+}
+
+// A count: a JSON integer, non-negative, without a sign ("-0" is a double to simdjson).
+bool count(Cursor& c, std::optional<std::int64_t>& out) {
+  if (c.literal("null")) return true;
+  std::int64_t n = 0;
+  if (c.at_end() || static_cast<unsigned char>(*c.position() - '0') >= 10) return false;
+  if (!c.non_negative(n)) return false;
+  out = n;
+  return true;
+}
+
+// A JSON number's text, by JSON's grammar, scanned without converting it.
+struct NumberText {
+  const char* end = nullptr;
+  bool negative = false, fraction = false, exponent = false;
+  std::size_t digits = 0;           // before the exponent
+  std::size_t fraction_digits = 0;
+  std::uint64_t mantissa = 0;       // of those digits, when there are at most 19
+};
+
+bool scan_number(const Cursor& c, NumberText& n) {
+  const char* q = c.position();
+  const char* end = c.end();
+  auto digit = [&] { return q < end && static_cast<unsigned char>(*q - '0') < 10; };
+  n.negative = q < end && *q == '-';
+  if (n.negative) ++q;
+  if (!digit()) return false;
+  if (*q == '0') {
+    ++q;
+    n.digits = 1;
+  } else {
+    while (digit()) {
+      n.mantissa = n.mantissa * 10 + static_cast<unsigned>(*q++ - '0');
+      ++n.digits;
+    }
+  }
+  if (q < end && *q == '.') {
+    ++q;
+    n.fraction = true;
+    if (!digit()) return false;
+    while (digit()) {
+      n.mantissa = n.mantissa * 10 + static_cast<unsigned>(*q++ - '0');
+      ++n.digits;
+      ++n.fraction_digits;
+    }
+  }
+  if (q < end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    n.exponent = true;
+    if (q < end && (*q == '+' || *q == '-')) ++q;
+    if (!digit()) return false;
+    while (digit()) ++q;
+  }
+  n.end = q;
+  return true;
+}
+
+// A JSON number as simdjson reads it, as the nearest double. An integer of more than 18 digits
+// may be past 64 bits, where simdjson's rules differ: those go to the general path.
+bool plain_number(Cursor& c, double& out) {
+  NumberText n;
+  if (!scan_number(c, n)) return false;
+  if (!n.fraction && !n.exponent && n.digits > 18) return false;
+  constexpr double kPowers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (!n.exponent && n.digits <= 15) {
+    // Exact digits (below 2^53) over an exact power of ten: one correctly rounded division,
+    // the nearest double as from_chars gives it (Clinger's fast path).
+    const double x = static_cast<double>(n.mantissa) / kPowers[n.fraction_digits];
+    out = n.negative ? -x : x;
+    c.advance_to(n.end);
+    return true;
+  }
+  return c.number(out);
+}
+
+// A number that is read past: valid to simdjson (finite) is all that matters. Without an
+// exponent, any number short enough is finite; with one, it is converted to know.
+bool skipped_number(Cursor& c) {
+  NumberText n;
+  if (!scan_number(c, n)) return false;
+  if (!n.fraction && !n.exponent && n.digits > 18) return false;
+  if (!n.exponent && n.digits <= 300) {
+    c.advance_to(n.end);
+    return true;
+  }
+  double x = 0;
+  return c.number(x);
+}
+
+bool non_negative_number(Cursor& c, std::optional<double>& out) {
+  if (c.literal("null")) return true;
+  double x = 0;
+  if (!plain_number(c, x) || x < 0) return false;
+  out = x;
+  return true;
+}
+
+bool scalar(Cursor& c) {
+  if (c.peek('"')) {
+    std::string_view s;
+    return c.plain_string(s);
+  }
+  if (c.literal("null") || c.literal("true") || c.literal("false")) return true;
+  return skipped_number(c);
+}
+
+bool boolean(Cursor& c, std::optional<bool>& out) {
+  if (c.literal("null")) return true;
+  if (c.literal("true")) {
+    out = true;
+    return true;
+  }
+  if (c.literal("false")) {
+    out = false;
+    return true;
+  }
+  return false;
+}
+
+// {"key":value,...} with the keys in `table`'s order, each value read by `value`.
+template <class Value>
+bool members(Cursor& c, const std::vector<Member>& table, Value&& value) {
+  if (!c.literal("{")) return false;
+  if (c.literal("}")) return true;
+  std::size_t next = 0;
+  for (;;) {
+    // A key not in the table from here on (unknown, out of order, twice, with an escape or
+    // blanks) matches none: not canonical.
+    while (next < table.size() && !key_is(c, table[next])) ++next;
+    if (next == table.size()) return false;
+    if (!value(table[next++])) return false;
+    if (c.literal("}")) return true;
+    if (!c.literal(",")) return false;
+  }
+}
+
+bool stats_value(Cursor& c, const Member& m, TrtllmStats& s) {
+  switch (m.kind) {
+    case Kind::Count: return count(c, s.*m.count);
+    case Kind::Number: return non_negative_number(c, s.*m.number);
+    case Kind::Ignored: return scalar(c);
+    case Kind::NullOnly: return c.literal("null");
+    default: return false;
+  }
+}
+
+bool sub_object(Cursor& c, const std::vector<Member>& table, TrtllmStats& s, bool& present) {
+  present = false;
+  if (c.literal("null")) return true;
+  present = true;
+  return members(c, table, [&](const Member& m) { return stats_value(c, m, s); });
+}
+
+bool request_entry(Cursor& c, TrtllmRequestEntry& e) {
+  e = TrtllmRequestEntry{};
+  std::optional<std::int64_t> id;
+  const bool ok = members(c, request_members(), [&](const Member& m) {
+    switch (m.kind) {
+      case Kind::Id: return count(c, id);
+      case Kind::Position: return count(c, e.position);
+      case Kind::Generated: return count(c, e.generated);
+      case Kind::Scheduled: return boolean(c, e.scheduled);
+      case Kind::Paused: return boolean(c, e.paused);
+      case Kind::Ignored: return scalar(c);
+      case Kind::NullOnly: return c.literal("null");
+      default: return false;
+    }
+  });
+  if (!ok || !id) return false;  // no id: the general path says so
+  e.id = *id;
+  return true;
+}
+
+bool request_stats(Cursor& c, std::vector<TrtllmRequestEntry>& entries, bool& present) {
+  present = false;
+  if (c.literal("null")) return true;
+  if (!c.literal("[")) return false;
+  present = true;
+  std::size_t n = 0;
+  if (!c.literal("]")) {
+    for (;;) {
+      if (n == entries.size()) entries.emplace_back();
+      if (!request_entry(c, entries[n++])) return false;
+      if (c.literal("]")) break;
+      if (!c.literal(",")) return false;
+    }
+  }
+  entries.resize(n);
+  return true;
+}
+
+}  // namespace
+
+bool read_canonical_trtllm_stats(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
+                                 bool& has_request_stats) {
+  s = TrtllmStats{};
+  entries.clear();
+  has_request_stats = false;
+  Cursor c(record);
+  const bool ok = members(c, record_members(), [&](const Member& m) {
+    switch (m.kind) {
+      case Kind::Timestamp: {
+        if (c.literal("null")) return true;
+        std::string_view text;
+        if (!c.plain_string(text)) return false;
+        s.end_s = parse_date_time(text);
+        return s.end_s.has_value();
+      }
+      case Kind::KvCache: {
+        bool present = false;
+        return sub_object(c, kv_cache_members(), s, present);
+      }
+      case Kind::Inflight: return sub_object(c, inflight_members(), s, s.inflight);
+      case Kind::RequestStats: return request_stats(c, entries, has_request_stats);
+      default: return stats_value(c, m, s);
+    }
+  });
+  return ok && c.at_end() && s.iter.has_value();
+}
+
+}  // namespace batchproof::traces
