@@ -29,6 +29,8 @@ struct Member {
   // "name": as written, and its first 8 bytes as a word (zeros past a shorter one) with the
   // mask of those bytes: most keys that are not this one differ there, in one compare.
   std::string quoted;
+  const char* key = nullptr;  // quoted's bytes and size, without the indirection
+  std::size_t key_size = 0;
   std::uint64_t head = 0, mask = 0;
 };
 
@@ -47,22 +49,26 @@ std::vector<Member> sorted(std::initializer_list<Member> members) {
     std::memcpy(&m.head, m.quoted.data(), n);
     std::memset(&m.mask, 0xff, n);
   }
+  for (auto& m : table) {  // after the last move of the strings
+    m.key = m.quoted.data();
+    m.key_size = m.quoted.size();
+  }
   return table;
 }
 
 // The key at the cursor is `m`'s, written plainly: the cursor moves past its ':'.
-bool key_is(Cursor& c, const Member& m) {
+[[gnu::always_inline]] inline bool key_is(Cursor& c, const Member& m) {
   const char* p = c.position();
   const auto left = static_cast<std::size_t>(c.end() - p);
-  const std::size_t n = m.quoted.size();
+  const std::size_t n = m.key_size;
   if (left < n) return false;
   if (left < 8) {
-    if (std::memcmp(p, m.quoted.data(), n) != 0) return false;
+    if (std::memcmp(p, m.key, n) != 0) return false;
   } else {
     using canonical::word;
     if ((word<std::uint64_t>(p) & m.mask) != m.head) return false;
     // The rest a word at a time, the last word overlapping (no libc call for 20 bytes).
-    const char* q = m.quoted.data();
+    const char* q = m.key;
     for (std::size_t i = 8; i < n; i += 8) {
       const std::size_t at = std::min(i, n - 8);
       if (word<std::uint64_t>(p + at) != word<std::uint64_t>(q + at)) return false;
@@ -164,7 +170,7 @@ const std::vector<Member>& request_members() {
 }
 
 // A count: a JSON integer, non-negative, without a sign ("-0" is a double to simdjson).
-bool count(Cursor& c, std::optional<std::int64_t>& out) {
+[[gnu::always_inline]] inline bool count(Cursor& c, std::optional<std::int64_t>& out) {
   if (c.literal("null")) return true;
   std::int64_t n = 0;
   if (c.at_end() || static_cast<unsigned char>(*c.position() - '0') >= 10) return false;
@@ -182,7 +188,7 @@ struct NumberText {
   std::uint64_t mantissa = 0;       // of those digits, when there are at most 19
 };
 
-bool scan_number(const Cursor& c, NumberText& n) {
+[[gnu::always_inline]] inline bool scan_number(const Cursor& c, NumberText& n) {
   const char* q = c.position();
   const char* end = c.end();
   auto digit = [&] { return q < end && static_cast<unsigned char>(*q - '0') < 10; };
@@ -221,7 +227,7 @@ bool scan_number(const Cursor& c, NumberText& n) {
 
 // A JSON number as simdjson reads it, as the nearest double. An integer of more than 18 digits
 // may be past 64 bits, where simdjson's rules differ: those go to the general path.
-bool plain_number(Cursor& c, double& out) {
+[[gnu::always_inline]] inline bool plain_number(Cursor& c, double& out) {
   NumberText n;
   if (!scan_number(c, n)) return false;
   if (!n.fraction && !n.exponent && n.digits > 18) return false;
@@ -240,7 +246,7 @@ bool plain_number(Cursor& c, double& out) {
 
 // A number that is read past: valid to simdjson (finite) is all that matters. Without an
 // exponent, any number short enough is finite; with one, it is converted to know.
-bool skipped_number(Cursor& c) {
+[[gnu::always_inline]] inline bool skipped_number(Cursor& c) {
   NumberText n;
   if (!scan_number(c, n)) return false;
   if (!n.fraction && !n.exponent && n.digits > 18) return false;
@@ -252,7 +258,7 @@ bool skipped_number(Cursor& c) {
   return c.number(x);
 }
 
-bool non_negative_number(Cursor& c, std::optional<double>& out) {
+[[gnu::always_inline]] inline bool non_negative_number(Cursor& c, std::optional<double>& out) {
   if (c.literal("null")) return true;
   double x = 0;
   if (!plain_number(c, x) || x < 0) return false;
@@ -260,7 +266,7 @@ bool non_negative_number(Cursor& c, std::optional<double>& out) {
   return true;
 }
 
-bool scalar(Cursor& c) {
+[[gnu::always_inline]] inline bool scalar(Cursor& c) {
   if (c.peek('"')) {
     std::string_view s;
     return c.plain_string(s);
@@ -269,7 +275,7 @@ bool scalar(Cursor& c) {
   return skipped_number(c);
 }
 
-bool boolean(Cursor& c, std::optional<bool>& out) {
+[[gnu::always_inline]] inline bool boolean(Cursor& c, std::optional<bool>& out) {
   if (c.literal("null")) return true;
   if (c.literal("true")) {
     out = true;
@@ -299,7 +305,7 @@ bool members(Cursor& c, const std::vector<Member>& table, Value&& value) {
   }
 }
 
-bool stats_value(Cursor& c, const Member& m, TrtllmStats& s) {
+[[gnu::always_inline]] inline bool stats_value(Cursor& c, const Member& m, TrtllmStats& s) {
   switch (m.kind) {
     case Kind::Count: return count(c, s.*m.count);
     case Kind::Number: return non_negative_number(c, s.*m.number);
@@ -358,7 +364,6 @@ bool request_stats(Cursor& c, std::vector<TrtllmRequestEntry>& entries, bool& pr
 
 bool read_canonical_trtllm_stats(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
                                  bool& has_request_stats) {
-  s = TrtllmStats{};
   entries.clear();
   has_request_stats = false;
   Cursor c(record);

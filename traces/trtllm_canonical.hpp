@@ -43,9 +43,9 @@ struct TrtllmRequestEntry {
   std::optional<bool> scheduled, paused;
 };
 
-// Reads `record` into `stats` and `entries` (requestStats' elements; `has_request_stats` when
-// it is an array) if it is a canonical record with "iter"; false (outputs in any state)
-// otherwise.
+// Reads `record` into `stats` (given default-constructed: it is not cleared first) and
+// `entries` (requestStats' elements; `has_request_stats` when it is an array) if it is a
+// canonical record with "iter"; false (outputs in any state) otherwise.
 bool read_canonical_trtllm_stats(std::string_view record, TrtllmStats& stats, std::vector<TrtllmRequestEntry>& entries,
                                  bool& has_request_stats);
 
