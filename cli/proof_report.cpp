@@ -74,7 +74,12 @@ std::string holds_scope(const solver::ProofResult& r) {
 }
 
 nlohmann::json proof_json(const solver::ProofResult& r) {
-  nlohmann::json j{{"verdict", verdict_word(r.verdict)}, {"requests", r.requests}, {"seconds", r.seconds}};
+  // `requests`: the N a bounded verdict is for, or the counterexample's size; null for "all N".
+  nlohmann::json n = r.counterexample ? nlohmann::json(r.counterexample->state.running.size() +
+                                                       r.counterexample->state.waiting.size())
+                     : r.verdict == solver::Verdict::Holds && r.scope == solver::Scope::AllN ? nlohmann::json(nullptr)
+                                                                                              : nlohmann::json(r.requests);
+  nlohmann::json j{{"verdict", verdict_word(r.verdict)}, {"requests", n}, {"seconds", r.seconds}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   // For which N the verdict holds: "all" (the inductive lemma, or trivially) or "up_to_n"; a
   // violation holds for every N from the counterexample's number of requests on.

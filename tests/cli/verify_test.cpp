@@ -38,11 +38,18 @@ TEST_CASE("prove --json gives the verdict and the counterexample") {
   CHECK(j["counterexample"]["requests"].size() == 2);
   CHECK(j["counterexample"]["batch"].size() == 1);
   CHECK(j["scope"] == "from_n");
+  CHECK(j["requests"] == 2);
   auto all = nlohmann::json::parse(
       run_batchproof("prove examples/paper_policies.bp --engine sarathi --property fcfs --json").out);
   CHECK(all["verdict"] == "holds");
   CHECK(all["scope"] == "all");
   CHECK(all["method"] == "inductive_lemma");
+  CHECK(all["requests"].is_null());
+  auto bounded = nlohmann::json::parse(
+      run_batchproof("prove examples/paper_policies.bp --engine sarathi --property budget --requests 3 --bounded --json")
+          .out);
+  CHECK(bounded["scope"] == "up_to_n");
+  CHECK(bounded["requests"] == 3);
 }
 
 TEST_CASE("verify runs every check of the CI example, as stated, and writes JUnit") {
