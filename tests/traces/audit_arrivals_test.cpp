@@ -18,16 +18,6 @@ using namespace batchproof::traces::testing;
 
 namespace {
 
-const core::Spec& paper_policies() {
-  static const core::Spec spec = [] {
-    core::Diagnostics diags;
-    auto s = dsl::load_spec(std::string(BATCHPROOF_SOURCE_DIR) + "/examples/paper_policies.bp", diags);
-    REQUIRE(s);
-    return *s;
-  }();
-  return spec;
-}
-
 // 120 requests of the chat workload at 80 % of Sarathi-Serve's rate, seed 3: batchproof's trace.
 std::string sarathi_run() {
   const auto& spec = paper_policies();

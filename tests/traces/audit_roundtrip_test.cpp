@@ -16,16 +16,6 @@ using namespace batchproof::traces::testing;
 
 namespace {
 
-const core::Spec& paper_policies() {
-  static const core::Spec spec = [] {
-    core::Diagnostics diags;
-    auto s = dsl::load_spec(std::string(BATCHPROOF_SOURCE_DIR) + "/examples/paper_policies.bp", diags);
-    REQUIRE(s);
-    return *s;
-  }();
-  return spec;
-}
-
 // 150 requests of the chat workload at 80 % of its rate, seed 1.
 std::string simulated_trace(const std::string& engine_name) {
   const auto& spec = paper_policies();

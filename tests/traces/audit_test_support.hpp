@@ -74,4 +74,15 @@ inline std::vector<std::string> note_messages(const AuditReport& report, CheckKi
   return out;
 }
 
+// examples/paper_policies.bp, loaded once.
+inline const core::Spec& paper_policies() {
+  static const core::Spec spec = [] {
+    core::Diagnostics diags;
+    auto s = dsl::load_spec(std::string(BATCHPROOF_SOURCE_DIR) + "/examples/paper_policies.bp", diags);
+    REQUIRE(s);
+    return *s;
+  }();
+  return spec;
+}
+
 }  // namespace batchproof::traces::testing
