@@ -1,7 +1,6 @@
 // Verdicts for every N (the inductive lemma of solver/fold_lemma.hpp) or bounded, for the four
 // stylised policies and the mutants; fcfs held and violated; the lemma refused where the
 // property holds only for small N.
-#include <map>
 #include <tuple>
 
 #include <catch2/catch.hpp>
@@ -10,20 +9,13 @@
 #include "dsl/dsl.hpp"
 #include "solver/fold_lemma.hpp"
 #include "solver/prove.hpp"
+#include "spec_cache.hpp"
 
 using namespace batchproof;
 
 namespace {
 const core::Engine& engine(const char* file, const char* name) {
-  static std::map<std::string, core::Spec> cache;
-  auto it = cache.find(file);
-  if (it == cache.end()) {
-    core::Diagnostics diags;
-    auto s = dsl::load_spec(file, diags);
-    REQUIRE(s);
-    it = cache.emplace(file, *s).first;
-  }
-  const core::Engine* e = it->second.find_engine(name);
+  const core::Engine* e = test::cached_spec(file).find_engine(name);
   REQUIRE(e);
   return *e;
 }

@@ -1,26 +1,16 @@
 // Verdicts of the verifier (MODEL.md §5) with their minimal counterexamples, and mutants that
 // the right property catches.
-#include <map>
 
 #include <catch2/catch.hpp>
 
 #include "dsl/dsl.hpp"
 #include "solver/prove.hpp"
+#include "spec_cache.hpp"
 
 using namespace batchproof;
 
 namespace {
-const core::Spec& spec(const char* file) {
-  static std::map<std::string, core::Spec> cache;
-  auto it = cache.find(file);
-  if (it == cache.end()) {
-    core::Diagnostics diags;
-    auto s = dsl::load_spec(file, diags);
-    REQUIRE(s);
-    it = cache.emplace(file, *s).first;
-  }
-  return it->second;
-}
+const core::Spec& spec(const char* file) { return test::cached_spec(file); }
 
 solver::ProofResult prove(const char* file, const char* engine, core::Property p, int n = 8) {
   solver::ProveOptions o;
