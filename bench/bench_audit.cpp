@@ -6,6 +6,8 @@
 //   BATCHPROOF_BENCH_MB=256 build/bench/bench_audit          (smaller files)
 //   BATCHPROOF_BENCH_DIR=/tmp/audit build/bench/bench_audit  (files kept and reused)
 //   build/bench/bench_audit batchproof trtllm                (some formats only)
+//   BATCHPROOF_BENCH_READ_ONLY=1 build/bench/bench_audit     (the readers alone)
+//   BATCHPROOF_BENCH_ONE_THREAD=1 build/bench/bench_audit    (without reading ahead)
 //
 // The logs: batchproof's own trace, TensorRT-LLM IterationStats, SGLang and vLLM logs are a
 // simulated run of Sarathi-Serve (the paper's A100 profile, b_max = 512, the chat workload at
@@ -37,6 +39,7 @@
 #include "sim/engine_sim.hpp"
 #include "traces/audit_run.hpp"
 #include "traces/foreign_trace_stream.hpp"
+#include "traces/read_ahead.hpp"
 #include "traces/reader.hpp"
 
 using namespace batchproof;
@@ -200,6 +203,8 @@ std::vector<Case> cases() {
 
 // BATCHPROOF_BENCH_READ_ONLY=1: the reader alone, no checks (what the checks cost is the difference).
 bool read_only() { return std::getenv("BATCHPROOF_BENCH_READ_ONLY") != nullptr; }
+// The audit in one thread, without reading ahead (for the figures before and after it).
+bool single_thread() { return std::getenv("BATCHPROOF_BENCH_ONE_THREAD") != nullptr; }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -233,6 +238,9 @@ AuditRun audit_in_child(const std::string& path, traces::Format format) {
     if (format == traces::Format::Batchproof) header = traces::read_own_trace_head(input->head(), path, diags).header;
     traces::Auditor auditor(traces::audit_setup(format, {}, header));
     auto reader = traces::make_reader(format, std::move(input));
+    // As `batchproof audit` reads (but the reader alone is timed without a second thread).
+    if (!read_only() && !single_thread() && traces::worth_reading_ahead(format))
+      reader = traces::read_ahead(std::move(reader));
     traces::Iteration record;
     AuditRun run;
     if (read_only()) {

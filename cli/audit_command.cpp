@@ -19,6 +19,7 @@
 #include "traces/arrival_placement.hpp"
 #include "traces/audit_run.hpp"
 #include "traces/input_stream.hpp"
+#include "traces/read_ahead.hpp"
 
 namespace batchproof::cli {
 
@@ -133,10 +134,14 @@ ReaderAudit audit_with_reader(traces::Format format, const traces::AuditOptions&
   for (auto& input : inputs) {
     paths.push_back(input->path());
     auto reader = traces::make_reader(format, std::move(input));
+    if (traces::worth_reading_ahead(format)) reader = traces::read_ahead(std::move(reader));
     traces::Iteration record;
     while (reader->next(record)) {
       auditor.add(record, paths.back());
-      if (auditor.unusable()) break;
+      if (auditor.unusable()) {
+        reader->close();
+        break;
+      }
     }
     if (auditor.needs_placement()) {  // read again: its diagnostics are printed then
       out.needs_placement = true;

@@ -109,6 +109,10 @@ class RecordReader {
   virtual ~RecordReader() = default;
   // The next record, or false at the end of the input or on a fatal error.
   virtual bool next(Iteration& record) = 0;
+  // Stops reading before the end (the caller has seen enough): diagnostics(), malformed_count()
+  // and fatal() then say what was found so far. A reader that reads ahead (traces/read_ahead.hpp)
+  // may have read past the last record it returned.
+  virtual void close() {}
 
   Format format() const { return format_; }
   const core::Diagnostics& diagnostics() const { return diags_; }
