@@ -64,6 +64,15 @@ class Cursor {
     if (negative) ++q;
     const char* digits = q;
     std::uint64_t value = 0;
+    // Most numbers in logs are ids and counts of fewer than 8 digits: read at once from one
+    // word (SWAR) rather than digit by digit, when 8 bytes can be loaded.
+    if (end_ - q >= 8) {
+      const std::size_t n = leading_digits(word<std::uint64_t>(q));
+      if (n < 8) {
+        value = digits_value(word<std::uint64_t>(q), n);
+        q += n;
+      }
+    }
     while (q < end_ && static_cast<unsigned char>(*q - '0') < 10) value = value * 10 + static_cast<unsigned>(*q++ - '0');
     const auto n = q - digits;
     if (n == 0 || (n > 1 && *digits == '0')) return false;  // no digits, or a leading zero
@@ -185,6 +194,30 @@ class Cursor {
   }
 
  private:
+  // How many of the 8 bytes of `w` (in memory order: little-endian) are ASCII digits before
+  // the first that is not (8: all are). A byte is a digit when its high nibble is 3 and adding
+  // 6 leaves it 3 (so its low nibble is at most 9); a carry out of a byte only reaches bytes
+  // after it, past the first non-digit, whose verdicts are not used.
+  static std::size_t leading_digits(std::uint64_t w) {
+    constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ull, kThrees = 0x3333333333333333ull;
+    const std::uint64_t x = ((w & kHigh) | (((w + 0x0606060606060606ull) & kHigh) >> 4)) ^ kThrees;
+    // 0x80 in every byte of x that is not zero (no carry crosses bytes: at most 0x7F + 0x7F).
+    const std::uint64_t nonzero = (((x & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | x) & 0x8080808080808080ull;
+    return nonzero == 0 ? 8 : static_cast<std::size_t>(__builtin_ctzll(nonzero)) / 8;
+  }
+
+  // The value of the first `n` (< 8) bytes of `w`, all digits: they are moved to the top of the
+  // word (the bytes below become leading zeros) and combined in pairs, fours and eights.
+  static std::uint64_t digits_value(std::uint64_t w, std::size_t n) {
+    if (n == 0) return 0;
+    std::uint64_t v = (w - 0x3030303030303030ull) << (8 * (8 - n));
+    v = (v * 10) + (v >> 8);
+    v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+        32;
+    return v;
+  }
+
   const char* p_;
   const char* end_;
 };

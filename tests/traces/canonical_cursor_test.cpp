@@ -1,0 +1,80 @@
+// The fast paths' cursor reads integers a word at a time: every length from 1 to 19 digits,
+// followed by every kind of byte (or by nothing, or by too few bytes to load a word), reads as
+// std::from_chars reads it; what JSON forbids (a leading zero, a fraction, no digits) fails.
+#include <catch2/catch.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "traces/canonical_cursor.hpp"
+
+using batchproof::traces::canonical::Cursor;
+
+namespace {
+
+struct Read {
+  bool ok = false;
+  std::int64_t value = 0;
+  std::size_t length = 0;
+};
+
+Read read_integer(const std::string& text) {
+  Cursor c(text);
+  Read r;
+  r.ok = c.integer(r.value);
+  r.length = static_cast<std::size_t>(c.position() - text.data());
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("cursor: integers of every length, with every kind of byte after them", "[traces][canonical]") {
+  const std::vector<std::string> after{"", ",", "]", "}", " ", ":", "/", "a", "\xfa", "\xff", "\x7f", "\"x\":12345678"};
+  std::string digits = "9182736450918273645";  // 19 digits: fits int64
+  for (std::size_t n = 1; n <= digits.size(); ++n) {
+    for (const auto& tail : after) {
+      for (const bool negative : {false, true}) {
+        std::string number = negative ? "-" : "";
+        number += digits.substr(0, n);
+        std::string text = number;
+        text += tail;
+        INFO(text);
+        std::int64_t expected = 0;
+        std::from_chars(number.data(), number.data() + number.size(), expected);
+        const Read r = read_integer(text);
+        REQUIRE(r.ok);
+        CHECK(r.value == expected);
+        CHECK(r.length == number.size());
+      }
+    }
+  }
+}
+
+TEST_CASE("cursor: every value below 10^7 in a list reads exactly", "[traces][canonical]") {
+  // Step through values of every digit pattern (1 to 7 digits, zeros inside included).
+  for (std::int64_t v = 0; v < 10'000'000; v += 997) {
+    const std::string text = std::to_string(v) + ", 1]";
+    const Read r = read_integer(text);
+    REQUIRE(r.ok);
+    REQUIRE(r.value == v);
+  }
+  for (std::int64_t v : {0, 7, 10, 100, 1000000, 9999999, 1020304}) {
+    const Read r = read_integer(std::to_string(v) + "xxxxxxxx");
+    REQUIRE(r.ok);
+    CHECK(r.value == v);
+  }
+}
+
+TEST_CASE("cursor: what JSON does not allow as an integer is refused", "[traces][canonical]") {
+  for (const std::string bad : {"", "-", "x", "01", "00,", "-01234567", "12.0", "12e3", "12E3", "1234567.5,xxxxx",
+                                "99999999999999999999", "-99999999999999999999,"}) {
+    INFO(bad);
+    CHECK_FALSE(read_integer(bad).ok);
+  }
+  // Zero alone is an integer; the largest and smallest int64 too.
+  CHECK(read_integer("0,xxxxxxx").value == 0);
+  CHECK(read_integer("9223372036854775807").value == INT64_MAX);
+  CHECK(read_integer("-9223372036854775808,").value == INT64_MIN);
+}
