@@ -66,12 +66,19 @@ void Replay::arrive(const std::vector<core::TraceArrival>& arrivals) {
 void Replay::add(const core::TraceIteration& record, const Iteration& normalised, const std::string& file,
                  std::int64_t ordinal, bool in_window) {
   for (const auto& a : record.arrivals) arrive_from_trace(config_.engine, state_, a);
-  batch_from_trace(record, batch_);
-  const core::Batch& batch = batch_;
   const std::int64_t number = iteration_number(normalised, ordinal);
+  // The logged batch as core's checks take it, made only when something compares or judges it
+  // (most iterations need neither: see below).
+  bool batch_made = false;
+  auto logged_batch = [&]() -> const core::Batch& {
+    if (!batch_made) batch_from_trace(record, batch_);
+    batch_made = true;
+    return batch_;
+  };
 
   bool followed_policy = false;
   if (config_.from_spec) {
+    const core::Batch& batch = logged_batch();
     predicted_ = state_;
     core::step(config_.engine, predicted_, outcome_);
     if (same_batch(outcome_.batch.items, batch.items)) {
@@ -96,7 +103,8 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
   // A batch with no room for one more token left nothing out that fit, whatever the state
   // (core::check_batch's first test): without a spec nothing else reads the state before it,
   // so the batch is applied in place, without a copy of the state.
-  const bool budget_full = config_.engine.token_budget && batch.tokens + 1 > *config_.engine.token_budget;
+  const bool budget_full =
+      config_.engine.token_budget && core::item_tokens(record.items) + 1 > *config_.engine.token_budget;
   if (!config_.from_spec && (budget_full || !in_window)) {
     ignored_items_ += apply_logged_iteration(config_.engine, state_, record, scratch_);
     if (in_window) tally_.checked(CheckKind::WorkConservation);
@@ -114,7 +122,7 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
     // A batch that gave every request all it could take left no token out, whatever the
     // limits: core::check_batch has nothing to find, and is not asked.
     if (every_request_served) tally_.checked(CheckKind::WorkConservation);
-    else check_work(record, batch, after, normalised, file, number);
+    else check_work(record, logged_batch(), after, normalised, file, number);
   }
   settle(after, record, normalised, file, number);
   std::swap(state_, after_);

@@ -101,57 +101,103 @@ void batch_from_trace(const core::TraceIteration& record, core::Batch& b) {
   b.duration_s = record.end_s - record.start_s;
 }
 
+namespace {
+
+// Where the requests of a state are, by id, for the items of one logged batch. Batches list
+// their requests mostly in queue order (running, then waiting), so each lookup first tries the
+// request after the one found last; only a miss builds an index of the whole state: a table
+// indexed by id when the ids are compact (the common case: ids are arrival numbers), else a
+// sorted list searched.
+class RequestFinder {
+ public:
+  RequestFinder(core::EngineState& s, ReplayScratch& scratch) : s_(s), where_(scratch.where), dense_(scratch.dense) {}
+
+  const core::EngineState::Ref* find(std::int64_t id) {
+    if (!indexed_) {
+      if (next_.index < size(next_.waiting) && at(next_).id == id) return advance();
+      if (!next_.waiting && next_.index >= s_.running.size() && !s_.waiting.empty() && s_.waiting.front().id == id) {
+        next_ = {true, 0};
+        return advance();
+      }
+      build_index();
+    }
+    if (compact_) {
+      if (id < lo_ || id > hi_) return nullptr;
+      const std::int64_t k = dense_[static_cast<std::size_t>(id - lo_)];
+      return k < 0 ? nullptr : &where_[static_cast<std::size_t>(k)].second;
+    }
+    auto it = std::lower_bound(where_.begin(), where_.end(), id, [](const auto& e, std::int64_t v) { return e.first < v; });
+    return it != where_.end() && it->first == id ? &it->second : nullptr;
+  }
+
+  core::Request& at(core::EngineState::Ref ref) { return ref.waiting ? s_.waiting[ref.index] : s_.running[ref.index]; }
+
+ private:
+  std::size_t size(bool waiting) const { return waiting ? s_.waiting.size() : s_.running.size(); }
+
+  const core::EngineState::Ref* advance() {
+    found_ = next_;
+    ++next_.index;
+    return &found_;
+  }
+
+  void build_index() {
+    indexed_ = true;
+    where_.clear();
+    lo_ = std::numeric_limits<std::int64_t>::max();
+    hi_ = std::numeric_limits<std::int64_t>::min();
+    auto note = [&](std::int64_t id, core::EngineState::Ref ref) {
+      where_.push_back({id, ref});
+      lo_ = std::min(lo_, id);
+      hi_ = std::max(hi_, id);
+    };
+    for (std::size_t i = 0; i < s_.running.size(); ++i) note(s_.running[i].id, {false, i});
+    for (std::size_t i = 0; i < s_.waiting.size(); ++i) note(s_.waiting[i].id, {true, i});
+    compact_ = !where_.empty() && hi_ - lo_ < 8 * static_cast<std::int64_t>(where_.size()) + 64;
+    if (compact_) {
+      dense_.assign(static_cast<std::size_t>(hi_ - lo_ + 1), -1);
+      for (std::size_t k = 0; k < where_.size(); ++k)
+        dense_[static_cast<std::size_t>(where_[k].first - lo_)] = static_cast<std::int64_t>(k);
+    } else {
+      std::sort(where_.begin(), where_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
+  }
+
+  core::EngineState& s_;
+  std::vector<std::pair<std::int64_t, core::EngineState::Ref>>& where_;
+  std::vector<std::int64_t>& dense_;
+  core::EngineState::Ref next_{false, 0};  // where the next item's request is likely to be
+  core::EngineState::Ref found_{false, 0};
+  bool indexed_ = false, compact_ = false;
+  std::int64_t lo_ = 0, hi_ = 0;
+};
+
+bool has_work(const core::Request& r) { return r.remaining_prompt() > 0 || r.decoded < r.output; }
+
+}  // namespace
+
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& s,
                                     const core::TraceIteration& record, ReplayScratch& scratch) {
   const std::int64_t block = std::max<std::int64_t>(1, engine.block_size);
   const bool vidur = engine.accounting == core::Accounting::Vidur;
-  // Where each request is, by id: a table indexed by id when the ids present are compact (the
-  // common case: ids are arrival numbers), else a sorted list searched.
-  auto& where = scratch.where;
-  auto& dense = scratch.dense;
-  where.clear();
-  std::int64_t with_work = 0;  // requests that could take a token
-  std::int64_t lo = std::numeric_limits<std::int64_t>::max(), hi = std::numeric_limits<std::int64_t>::min();
-  auto note = [&](const core::Request& r, core::EngineState::Ref ref) {
-    with_work += r.remaining_prompt() > 0 || r.decoded < r.output;
-    where.push_back({r.id, ref});
-    lo = std::min(lo, r.id);
-    hi = std::max(hi, r.id);
-  };
-  for (std::size_t i = 0; i < s.running.size(); ++i) note(s.running[i], {false, i});
-  for (std::size_t i = 0; i < s.waiting.size(); ++i) note(s.waiting[i], {true, i});
-  const bool compact = !where.empty() && hi - lo < 8 * static_cast<std::int64_t>(where.size()) + 64;
-  if (compact) {
-    dense.assign(static_cast<std::size_t>(hi - lo + 1), -1);
-    for (std::size_t k = 0; k < where.size(); ++k) dense[static_cast<std::size_t>(where[k].first - lo)] = static_cast<std::int64_t>(k);
-  } else {
-    std::sort(where.begin(), where.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  }
-  auto find = [&](std::int64_t id) -> const core::EngineState::Ref* {
-    if (compact) {
-      if (id < lo || id > hi) return nullptr;
-      std::int64_t k = dense[static_cast<std::size_t>(id - lo)];
-      return k < 0 ? nullptr : &where[static_cast<std::size_t>(k)].second;
-    }
-    auto it = std::lower_bound(where.begin(), where.end(), id, [](const auto& e, std::int64_t v) { return e.first < v; });
-    return it != where.end() && it->first == id ? &it->second : nullptr;
-  };
-  auto at = [&](core::EngineState::Ref ref) -> core::Request& {
-    return ref.waiting ? s.waiting[ref.index] : s.running[ref.index];
-  };
+  RequestFinder finder(s, scratch);
 
-  std::int64_t ignored = 0, served = 0;
+  // Whether some request with work was not given all it could take: its whole remaining
+  // prompt, or its next decode token (a second item of one request counts for nothing: `slot`
+  // marks the first, as in the step). Requests outside the batch are judged as the sets are
+  // compacted below.
+  bool left_work = false;
+  std::int64_t ignored = 0;
   bool any_admitted = false;
   for (const auto& item : record.items) {
-    const core::EngineState::Ref* ref = find(item.id);
+    const core::EngineState::Ref* ref = finder.find(item.id);
     if (!ref) {
       ++ignored;
       continue;
     }
-    core::Request& r = at(*ref);
-    // Everything this request could take: its whole remaining prompt, or its next decode token
-    // (a second item of one request counts for nothing: `slot` marks the first, as in the step).
-    if (r.slot < 0) served += r.prompt_done() ? (item.decode && r.decoded < r.output) : item.prefill == r.remaining_prompt();
+    core::Request& r = finder.at(*ref);
+    if (r.slot < 0 && has_work(r))
+      left_work |= r.prompt_done() ? !(item.decode && r.decoded < r.output) : item.prefill != r.remaining_prompt();
     r.slot = 0;
     if (ref->waiting && r.admitted_seq < 0) {
       r.admitted_seq = s.next_admission++;
@@ -165,21 +211,19 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     r.kv_held = std::max(r.kv_held, rounded(r.prefilled + r.decoded, block));
   }
 
-  for (const auto& item : record.items)
-    if (const core::EngineState::Ref* ref = find(item.id)) at(*ref).slot = -1;
-
   // Preempted requests restart at the front of the queue, the last preempted first.
   auto& preempted = scratch.preempted;
   preempted.clear();
   for (std::int64_t id : record.preempted) {
-    const core::EngineState::Ref* ref = find(id);
+    const core::EngineState::Ref* ref = finder.find(id);
     if (!ref || ref->waiting) continue;
-    core::Request r = at(*ref);
+    core::Request& in_set = finder.at(*ref);
+    core::Request r = in_set;
     restart(r);
+    r.slot = -1;
     preempted.push_back(std::move(r));
-    at(*ref).evicted = true;  // marked for removal from the running set below
+    in_set.evicted = true;  // marked for removal from the running set below
   }
-  scratch.every_request_served = served == with_work && ignored == 0;
   auto& departed = scratch.departed;
   departed.assign(record.departures.begin(), record.departures.end());
   std::sort(departed.begin(), departed.end());
@@ -188,11 +232,18 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
   };
 
   // The sets are compacted in place (a request that stays is moved only when one before it
-  // left): most iterations see a request or two leave and the rest stay where they are.
+  // left): most iterations see a request or two leave and the rest stay where they are. A
+  // request outside the batch (its slot unmarked) with work to do is work left out; the
+  // batch's marks are cleared on the way.
+  auto passed = [&](core::Request& r) {
+    if (r.slot < 0) left_work |= has_work(r);
+    r.slot = -1;
+  };
   auto& running = s.running;
   std::size_t kept = 0;
   for (std::size_t i = 0; i < running.size(); ++i) {
     core::Request& r = running[i];
+    passed(r);
     if (r.evicted || leaves(r)) continue;
     if (kept != i) running[kept] = std::move(r);
     ++kept;
@@ -204,6 +255,7 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
   kept = 0;
   for (std::size_t i = 0; i < waiting.size(); ++i) {
     core::Request& r = waiting[i];
+    passed(r);
     if (leaves(r)) continue;
     if (r.admitted_seq >= 0) {
       admitted.push_back(std::move(r));
@@ -213,6 +265,7 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     ++kept;
   }
   waiting.resize(kept);
+  scratch.every_request_served = !left_work && ignored == 0;
   if (any_admitted) {
     // Admitted requests join the running set in id (arrival) order, as core::step puts them.
     std::sort(admitted.begin(), admitted.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
