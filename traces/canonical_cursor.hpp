@@ -209,6 +209,9 @@ class Cursor {
   // The value of the first `n` (< 8) bytes of `w`, all digits: they are moved to the top of the
   // word (the bytes below become leading zeros) and combined in pairs, fours and eights.
   static std::uint64_t digits_value(std::uint64_t w, std::size_t n) {
+    // One or two digits (token counts, small ids) are the most common: no multiplies chained.
+    if (n == 1) return (w & 0xFF) - '0';
+    if (n == 2) return ((w & 0xFF) - '0') * 10 + (((w >> 8) & 0xFF) - '0');
     if (n == 0) return 0;
     std::uint64_t v = (w - 0x3030303030303030ull) << (8 * (8 - n));
     v = (v * 10) + (v >> 8);
