@@ -219,7 +219,7 @@ int run_audit(const AuditCommandOptions& o) {
       return kBadInput;
     }
     header = head.header;
-    if (options.engine || head.needs_full_reader) {
+    if (head.needs_full_reader) {
       report = audit_own_fully(input, options, malformed);
       if (!report) return kBadInput;
     }

@@ -62,11 +62,9 @@ OwnTraceHead read_own_trace_head(std::string_view head, const std::string& path,
       out.header = *h;
     } else if (auto* s = std::get_if<core::TraceState>(&record)) {
       for (const auto& r : s->requests)
-        if (r.admitted || r.prefilled > 0 || r.decoded > 0 || !r.cls.empty()) out.needs_full_reader = true;
+        if (r.admitted || r.prefilled > 0 || r.decoded > 0) out.needs_full_reader = true;
     } else if (auto* it = std::get_if<core::TraceIteration>(&record)) {
       saw_iteration = true;
-      for (const auto& a : it->arrivals)
-        if (!a.cls.empty()) out.needs_full_reader = true;
       if (it->requests) out.needs_full_reader = true;  // checkpoints
       break;
     }
@@ -102,7 +100,7 @@ OwnTraceAudit audit_own_trace(std::istream& in, const std::string& path, const A
       auditor.emplace(audit_setup(Format::Batchproof, options, header));
     } else if (auto* s = std::get_if<core::TraceState>(&record)) {
       auditor->add_state(*s);
-      for (const auto& r : s->requests) present.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded});
+      for (const auto& r : s->requests) present.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded, r.cls});
     } else if (auto* it = std::get_if<core::TraceIteration>(&record)) {
       iteration_from_trace(*it, *header, reader.location().line, normalised);
       if (!present.empty()) {

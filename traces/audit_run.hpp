@@ -38,9 +38,9 @@ ArrivalIds arrival_ids_of(Format format);
 AuditSetup audit_setup(Format format, const AuditOptions& options, const std::optional<core::TraceHeader>& header);
 
 // What the first 64 KiB of a batchproof trace say: its header, and whether the replay needs
-// core's reader (a state record whose requests have progress, KV or classes that the
-// normalised records do not carry, or one too long to see; or --spec, whose policy may read
-// classes). Null header: not readable (the message is in diags).
+// core's reader (a state record whose requests have progress or KV that the normalised records
+// do not carry, or one too long to see; an iteration with a checkpoint). Null header: not
+// readable (the message is in diags).
 struct OwnTraceHead {
   std::optional<core::TraceHeader> header;
   bool needs_full_reader = false;

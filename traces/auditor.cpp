@@ -115,7 +115,7 @@ void Auditor::inject_arrivals(Iteration& r, Lane& lane) {
     const std::size_t k = lane.arrivals ? (*lane.arrivals)[lane.next_arrival] : lane.next_arrival;
     const auto& a = all[k];
     if (a.time_s + offset > start) break;
-    r.arrivals.push_back({*id_base_ + static_cast<std::int64_t>(k), a.time_s + offset, a.prompt, a.output});
+    r.arrivals.push_back({*id_base_ + static_cast<std::int64_t>(k), a.time_s + offset, a.prompt, a.output, 0, 0, a.cls});
     ++lane.next_arrival;
   }
 }

@@ -332,7 +332,7 @@ class BatchproofReader final : public RecordReader {
   }
 
   void take_state(const core::TraceState& s) {
-    for (const auto& r : s.requests) pending_.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded});
+    for (const auto& r : s.requests) pending_.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded, r.cls});
   }
 
   void to_record(std::int64_t number, Iteration& r) {

@@ -31,6 +31,9 @@ struct ArrivalItem {
   // Progress when first seen part-way (a request of a state record that was already running).
   std::int64_t prefilled = 0;
   std::int64_t decoded = 0;
+  // Its class, where the log or the arrivals file names one ("" if none): a policy that orders
+  // by class priority is replayed with it.
+  std::string cls;
 };
 
 struct Iteration {

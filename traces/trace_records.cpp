@@ -41,7 +41,7 @@ void iteration_from_trace(const core::TraceIteration& it, const core::TraceHeade
   r.kv_total_tokens = header.kv_capacity_tokens;
   r.budget_tokens = header.token_budget;
   r.budget_requests = header.max_batch;
-  for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output});
+  for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, 0, 0, a.cls});
   r.departures.assign(it.departures.begin(), it.departures.end());
 }
 
@@ -56,7 +56,7 @@ void trace_from_iteration(const Iteration& r, core::TraceIteration& out) {
     if (x.paused.value_or(false)) out.preempted.push_back(x.id);
   }
   out.arrivals.clear();
-  for (const auto& a : r.arrivals) out.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, {}});
+  for (const auto& a : r.arrivals) out.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, a.cls});
   out.departures.assign(r.departures.begin(), r.departures.end());
   out.waiting = r.waiting.value_or(-1);
   out.running = r.running.value_or(-1);

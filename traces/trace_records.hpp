@@ -1,6 +1,6 @@
 // batchproof's own trace records (core/trace_format.hpp) and the normalised record, each from
 // the other: the auditor reads its own format with core's reader when a replay needs every
-// detail (request classes, a state's progress), and replays from normalised records otherwise.
+// detail (a state's progress, checkpoints), and replays from normalised records otherwise.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,8 @@ void iteration_from_trace(const core::TraceIteration& in, const core::TraceHeade
                           Iteration& out);
 
 // The batch, arrivals, departures, preemptions and counts of a normalised record; kv_used is
-// -1 where the record does not log it. Classes are not in normalised records (all "").
+// -1 where the record does not log it. Arrivals keep their class; progress that a state
+// record's requests had made is not carried (the replay reads such a trace with core's reader).
 void trace_from_iteration(const Iteration& in, core::TraceIteration& out);
 
 }  // namespace batchproof::traces

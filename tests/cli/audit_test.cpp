@@ -259,3 +259,41 @@ TEST_CASE("audit --arrivals with several replicas: each replica replayed with th
                      "'replica 1') needs the trace read twice (the first pass finds where each request went), and "
                      "standard input cannot be\n");
 }
+
+TEST_CASE("audit --spec replays request classes: a class-priority policy conforms, its reverse does not") {
+  // Two classes; the engine admits by class priority. The audit reads the trace with the fast
+  // reader, which carries each arrival's class to the replay: against the engine that wrote
+  // it the trace conforms, against the reversed priority the first prefill choices differ.
+  TempDir dir("batchproof-audit-classes");
+  const std::string spec = dir.file("classes.bp");
+  std::ofstream(spec) << "import \"" << BATCHPROOF_SOURCE_DIR << "/gpu_profiles/a100-80gb.bp\"\n"
+                      << "policy by_class {\n"
+                         "  decode running fcfs\n"
+                         "  prefill pending priority chunk\n"
+                         "}\n"
+                         "engine short_first { profile codellama34b_a100 token_budget 256 tokens "
+                         "class_priority short > long policy by_class }\n"
+                         "engine long_first  { profile codellama34b_a100 token_budget 256 tokens "
+                         "class_priority long > short policy by_class }\n"
+                         "workload mixed {\n"
+                         "  arrivals poisson 6 req/s\n"
+                         "  class short { weight 3 prompt constant 64 tokens output constant 8 tokens }\n"
+                         "  class long  { weight 1 prompt constant 700 tokens output constant 8 tokens }\n"
+                         "}\n";
+  const std::string trace = dir.file("run.jsonl");
+  auto sim = run_batchproof("simulate " + spec + " --engine short_first --workload mixed --requests 400 --seed 3 "
+                            "--trace " + trace);
+  REQUIRE(sim.exit_code == 0);
+  REQUIRE(slurp(trace).find("\"class\":\"long\"") != std::string::npos);
+
+  auto same = run_batchproof("audit " + trace + " --spec " + spec + " --engine short_first --json");
+  CHECK(same.exit_code == 0);
+  auto j = nlohmann::json::parse(same.out);
+  CHECK(j["violations"].empty());
+
+  auto reversed = run_batchproof("audit " + trace + " --spec " + spec + " --engine long_first --json");
+  CHECK(reversed.exit_code == 1);
+  auto k = nlohmann::json::parse(reversed.out);
+  REQUIRE_FALSE(k["violations"].empty());
+  CHECK(k["violations"][0]["kind"] == "policy_divergence");
+}
