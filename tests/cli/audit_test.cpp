@@ -26,7 +26,7 @@ const char* kPlanted = "tests/cli/data/audit_planted.jsonl";
 
 }  // namespace
 
-TEST_CASE("audit prints the checks, the violations with their records, and the analytics; exit 1") {
+TEST_CASE("audit prints the checks, the violations with their records, and the analytics; exit 1", "[cli][audit]") {
   auto r = run_batchproof(std::string("audit ") + kPlanted + " --max-violations 1");
   CHECK(r.exit_code == 1);
   CHECK(r.err.empty());
@@ -69,7 +69,7 @@ TEST_CASE("audit prints the checks, the violations with their records, and the a
         "audit: 1 violation (not_work_conserving 1), 0 notes, 2 checks not checked\n");
 }
 
-TEST_CASE("audit --json has the format, the counts, each violation with its line, and the profile fit") {
+TEST_CASE("audit --json has the format, the counts, each violation with its line, and the profile fit", "[cli][audit]") {
   auto r = run_batchproof(std::string("audit ") + kPlanted + " --json");
   REQUIRE(r.exit_code == 1);
   auto j = nlohmann::json::parse(r.out);
@@ -96,7 +96,7 @@ TEST_CASE("audit --json has the format, the counts, each violation with its line
   CHECK(listed);
 }
 
-TEST_CASE("audit round trip: the simulator's Sarathi-Serve run is clean, vanilla vLLM's is not") {
+TEST_CASE("audit round trip: the simulator's Sarathi-Serve run is clean, vanilla vLLM's is not", "[cli][audit]") {
   TempDir dir("bp_audit_roundtrip");
   const std::string sim = "simulate examples/paper_policies.bp --workload chat --load 0.8 --requests 300 --trace ";
   REQUIRE(run_batchproof(sim + dir.file("sarathi.jsonl") + " --engine sarathi").exit_code == 0);
@@ -117,7 +117,7 @@ TEST_CASE("audit round trip: the simulator's Sarathi-Serve run is clean, vanilla
   CHECK(caught.out.find("could take its decode token") != std::string::npos);
 }
 
-TEST_CASE("audit: unreadable and unknown inputs exit 3; malformed records only with --strict") {
+TEST_CASE("audit: unreadable and unknown inputs exit 3; malformed records only with --strict", "[cli][audit]") {
   auto missing = run_batchproof("audit tests/cli/data/no_such_log.jsonl");
   CHECK(missing.exit_code == 3);
   CHECK(missing.err.find("tests/cli/data/no_such_log.jsonl") != std::string::npos);
@@ -154,7 +154,7 @@ TEST_CASE("audit: unreadable and unknown inputs exit 3; malformed records only w
   CHECK(run_batchproof(std::string("audit ") + kPlanted + " --format nope").exit_code == 3);
 }
 
-TEST_CASE("audit --spec: conformance to the policy, with both batches shown") {
+TEST_CASE("audit --spec: conformance to the policy, with both batches shown", "[cli][audit]") {
   auto r = run_batchproof(std::string("audit ") + kPlanted +
                           " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --max-violations 1");
   CHECK(r.exit_code == 1);
@@ -163,7 +163,7 @@ TEST_CASE("audit --spec: conformance to the policy, with both batches shown") {
         std::string::npos);
 }
 
-TEST_CASE("fit prints a profile block that check reads; a log without times cannot be fitted") {
+TEST_CASE("fit prints a profile block that check reads; a log without times cannot be fitted", "[cli][audit]") {
   TempDir dir("bp_fit");
   REQUIRE(run_batchproof("simulate examples/paper_policies.bp --engine sarathi --workload chat --load 0.8 --requests "
                          "300 --trace " +
@@ -198,7 +198,7 @@ TEST_CASE("fit prints a profile block that check reads; a log without times cann
                        "(3 are needed)\n");
 }
 
-TEST_CASE("audit --arrivals replays a Vidur trace: work conservation and conformance with the spec") {
+TEST_CASE("audit --arrivals replays a Vidur trace: work conservation and conformance with the spec", "[cli][audit]") {
   const std::string base = "audit tests/cli/data/audit_vidur_planted.json --arrivals tests/cli/data/audit_vidur_arrivals.jsonl";
   auto r = run_batchproof(base + " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --json");
   CHECK(r.exit_code == 1);
@@ -218,7 +218,7 @@ TEST_CASE("audit --arrivals replays a Vidur trace: work conservation and conform
                       "no limits (give --spec and --engine)") != std::string::npos);
 }
 
-TEST_CASE("audit: the requests of a state record are present from the first iteration on") {
+TEST_CASE("audit: the requests of a state record are present from the first iteration on", "[cli][audit]") {
   // docs/trace-format.md's example opens with a state record (with a request class, which takes
   // the full reader's path): its requests are in the first batch and must not be reported as
   // never arrived, nor as finished when they get their next token.
@@ -228,7 +228,7 @@ TEST_CASE("audit: the requests of a state record are present from the first iter
   CHECK(j["violations"].empty());
 }
 
-TEST_CASE("audit --arrivals with several replicas: each replica replayed with the requests its batches show") {
+TEST_CASE("audit --arrivals with several replicas: each replica replayed with the requests its batches show", "[cli][audit]") {
   const std::string options = " --spec tests/cli/data/audit_engines.bp --engine sarathi8 --arrivals "
                               "tests/cli/data/audit_vidur_replicas_arrivals.jsonl";
   auto clean = run_batchproof("audit tests/cli/data/audit_vidur_replicas.json" + options + " --json");
@@ -260,7 +260,7 @@ TEST_CASE("audit --arrivals with several replicas: each replica replayed with th
                      "standard input cannot be\n");
 }
 
-TEST_CASE("audit --spec replays request classes: a class-priority policy conforms, its reverse does not") {
+TEST_CASE("audit --spec replays request classes: a class-priority policy conforms, its reverse does not", "[cli][audit]") {
   // Two classes; the engine admits by class priority. The audit reads the trace with the fast
   // reader, which carries each arrival's class to the replay: against the engine that wrote
   // it the trace conforms, against the reversed priority the first prefill choices differ.

@@ -17,7 +17,7 @@ std::string line_starting(const std::string& out, const std::string& prefix) {
 }
 }  // namespace
 
-TEST_CASE("bound: a proven bound, the step below it, and the simulation beside it") {
+TEST_CASE("bound: a proven bound, the step below it, and the simulation beside it", "[cli][bound]") {
   auto r = run_batchproof(
       "bound tests/solver/data/bound.bp --engine tiny_sarathi --workload tiny_chat --sigma 8 --rho 0.5 --requests 4 "
       "--sim-duration 1");
@@ -63,7 +63,7 @@ TEST_CASE("bound: a proven bound, the step below it, and the simulation beside i
   CHECK(doc["simulation"][0]["max_backlog_tokens"].get<int>() <= 17);
 }
 
-TEST_CASE("bound: above capacity refuted, no certificate outside the abstraction, bad input") {
+TEST_CASE("bound: above capacity refuted, no certificate outside the abstraction, bad input", "[cli][bound]") {
   auto over = run_batchproof(
       "bound tests/solver/data/bound.bp --engine tiny_sarathi --workload tiny_chat --sigma 8 --rho 1.5 --sim-duration 1");
   CHECK(over.exit_code == 1);

@@ -9,19 +9,19 @@
 
 using batchproof::test::run_batchproof;
 
-TEST_CASE("the version flag names the program and its version") {
+TEST_CASE("the version flag names the program and its version", "[cli][commands]") {
   auto r = run_batchproof("--version");
   CHECK(r.exit_code == 0);
   CHECK(r.out.rfind("batchproof ", 0) == 0);
 }
 
-TEST_CASE("check passes on every example and GPU profile") {
+TEST_CASE("check passes on every example and GPU profile", "[cli][commands]") {
   auto r = run_batchproof("check examples/*.bp gpu_profiles/*.bp");
   CHECK(r.err.empty());
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("check --json: the paper's A100 profile at b_max = 512 gives 512 / 153.16 ms") {
+TEST_CASE("check --json: the paper's A100 profile at b_max = 512 gives 512 / 153.16 ms", "[cli][commands]") {
   auto r = run_batchproof("check --json examples/paper_policies.bp");
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
@@ -46,7 +46,7 @@ TEST_CASE("check --json: the paper's A100 profile at b_max = 512 gives 512 / 153
     CHECK(l["load"].get<double>() == Approx(14.0 * 241.0 / (512.0 / 0.15316)));
 }
 
-TEST_CASE("check reports a prompt longer than the budget under a whole-prompt policy") {
+TEST_CASE("check reports a prompt longer than the budget under a whole-prompt policy", "[cli][commands]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_freeze";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "freeze.bp") << "profile p { t(b) = 10 ms + 10 ms * ceil(b / 64) }\n"
@@ -67,7 +67,7 @@ TEST_CASE("check reports a prompt longer than the budget under a whole-prompt po
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("check finds a profile whose full batches are not the most efficient") {
+TEST_CASE("check finds a profile whose full batches are not the most efficient", "[cli][commands]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_ineff";
   std::filesystem::create_directories(dir);
   // 128 tokens take 20 ms (6400 tokens/s); 129..256 take 60 ms: 256 tokens run at 4267 tokens/s.
@@ -82,7 +82,7 @@ TEST_CASE("check finds a profile whose full batches are not the most efficient")
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("check exits 3 on bad input and keeps going to the next file") {
+TEST_CASE("check exits 3 on bad input and keeps going to the next file", "[cli][commands]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_bad";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "bad.bp") << "engine e { token_budget 512 }\n";
@@ -99,7 +99,7 @@ TEST_CASE("check exits 3 on bad input and keeps going to the next file") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("fmt --check accepts the bundled specs and rejects a messy one without touching it") {
+TEST_CASE("fmt --check accepts the bundled specs and rejects a messy one without touching it", "[cli][commands]") {
   CHECK(run_batchproof("fmt --check examples/*.bp gpu_profiles/*.bp").exit_code == 0);
   auto dir = std::filesystem::temp_directory_path() / "bp_fmt";
   std::filesystem::create_directories(dir);
@@ -120,7 +120,7 @@ TEST_CASE("fmt --check accepts the bundled specs and rejects a messy one without
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("the README shows check's output exactly as it prints") {
+TEST_CASE("the README shows check's output exactly as it prints", "[cli][commands]") {
   std::string readme = batchproof::test::slurp(std::filesystem::path(BATCHPROOF_SOURCE_DIR) / "README.md");
   const std::string prompt = "$ batchproof check examples/paper_policies.bp\n";
   auto start = readme.find(prompt);

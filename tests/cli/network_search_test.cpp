@@ -20,7 +20,7 @@ std::string untimed(std::string s) {
 bool has(const std::string& out, const std::string& line) { return out.find(line) != std::string::npos; }
 }  // namespace
 
-TEST_CASE("search --network: exit-first Rybko-Stolyar has a fluid cycle that the replay confirms") {
+TEST_CASE("search --network: exit-first Rybko-Stolyar has a fluid cycle that the replay confirms", "[cli][search]") {
   auto r = run_batchproof("search examples/rybko_stolyar.bp --network rs_exit_first");
   CHECK(r.exit_code == 1);
   std::string out = untimed(r.out);
@@ -39,7 +39,7 @@ TEST_CASE("search --network: exit-first Rybko-Stolyar has a fluid cycle that the
   CHECK(has(out, "(simulate --network takes no arrivals file, so the replay's arrivals are not written out)\n"));
 }
 
-TEST_CASE("search --network: entry-first Rybko-Stolyar has no fluid cycle of up to 4 phases") {
+TEST_CASE("search --network: entry-first Rybko-Stolyar has no fluid cycle of up to 4 phases", "[cli][search]") {
   auto r = run_batchproof("search examples/rybko_stolyar.bp --network rs_entry_first --phases 4");
   CHECK(r.exit_code == 0);
   CHECK(has(untimed(r.out), "search network rs_entry_first at load <= 0.9 (fluid cycle): no witness\n"
@@ -47,7 +47,7 @@ TEST_CASE("search --network: entry-first Rybko-Stolyar has no fluid cycle of up 
   CHECK(has(r.out, "no cycle of 1,2,3,4 phases"));
 }
 
-TEST_CASE("verify: round robin has an adversary, join-the-shortest-queue and fork-join are stable by the theorems") {
+TEST_CASE("verify: round robin has an adversary, join-the-shortest-queue and fork-join are stable by the theorems", "[cli][search]") {
   auto r = run_batchproof("verify examples/jsq_replicas.bp examples/fork_join.bp");
   CHECK(r.exit_code == 0);
   CHECK(untimed(r.out) ==
@@ -62,7 +62,7 @@ TEST_CASE("verify: round robin has an adversary, join-the-shortest-queue and for
         "verify: 3 checks, 3 as stated, 0 not, 0 unknown\n");
 }
 
-TEST_CASE("search --network: the round-robin replay grows at the fluid rate") {
+TEST_CASE("search --network: the round-robin replay grows at the fluid rate", "[cli][search]") {
   auto r = run_batchproof("search examples/jsq_replicas.bp --network chat_rr");
   CHECK(r.exit_code == 1);
   CHECK(has(r.out, "round-robin adversary at pool: arrival k is long (248 + 1 tokens) when k mod 4 = 0, else short (10 "
@@ -71,7 +71,7 @@ TEST_CASE("search --network: the round-robin replay grows at the fluid rate") {
   CHECK(has(r.out, "; predicted 7283.3): grows, as predicted\n"));
 }
 
-TEST_CASE("search --network: bad command lines exit 3") {
+TEST_CASE("search --network: bad command lines exit 3", "[cli][search]") {
   auto none = run_batchproof("search examples/rybko_stolyar.bp");
   CHECK(none.exit_code == 3);
   CHECK(none.err == "batchproof search: error: give --engine E (or --network N)\n");
@@ -83,7 +83,7 @@ TEST_CASE("search --network: bad command lines exit 3") {
   CHECK(load.err == "batchproof search: error: --load must be between 0 and 1 (a load below capacity)\n");
 }
 
-TEST_CASE("check and search: a load inside the compute capacity but outside what k_max lets through") {
+TEST_CASE("check and search: a load inside the compute capacity but outside what k_max lets through", "[cli][search]") {
   auto c = run_batchproof("check tests/cli/data/kmax_small.bp");
   CHECK(c.exit_code == 0);
   CHECK(has(c.out, "  tests/cli/data/kmax_small.bp:7:8: warning: engine 'capped' with workload 'steady': unstable "

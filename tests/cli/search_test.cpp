@@ -17,7 +17,7 @@ double number_after(const std::string& out, const std::string& marker) {
 }
 }  // namespace
 
-TEST_CASE("search: a witness inside the sigma envelope, with the burst it needs") {
+TEST_CASE("search: a witness inside the sigma envelope, with the burst it needs", "[cli][search]") {
   auto r = run_batchproof(
       "search examples/paper_policies.bp --engine vllm_vanilla --workload chat --period 1 --sigma 150");
   CHECK(r.exit_code == 1);
@@ -31,7 +31,7 @@ TEST_CASE("search: a witness inside the sigma envelope, with the burst it needs"
   CHECK(r.out.find("linear growth, as replayed") != std::string::npos);
 }
 
-TEST_CASE("search: sigma must be a positive number of tokens") {
+TEST_CASE("search: sigma must be a positive number of tokens", "[cli][search]") {
   auto r = run_batchproof("search examples/paper_policies.bp --engine vllm_vanilla --workload chat --sigma 0");
   CHECK(r.exit_code == 3);
   CHECK(r.err == "batchproof search: error: --sigma must be at least 1 token\n");

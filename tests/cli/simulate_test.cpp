@@ -9,7 +9,7 @@
 using batchproof::test::run_batchproof;
 using batchproof::test::slurp;
 
-TEST_CASE("simulate --json reports the verdict, slopes, throughput and latency quantiles") {
+TEST_CASE("simulate --json reports the verdict, slopes, throughput and latency quantiles", "[cli][simulate]") {
   auto r = run_batchproof("simulate examples/paper_policies.bp --engine sarathi --workload chat --load 0.8 --requests 5000 --seed 7 --json");
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
@@ -27,7 +27,7 @@ TEST_CASE("simulate --json reports the verdict, slopes, throughput and latency q
   CHECK(again.out == r.out);
 }
 
-TEST_CASE("simulate --expect turns the verdict into the exit code") {
+TEST_CASE("simulate --expect turns the verdict into the exit code", "[cli][simulate]") {
   auto ft = "simulate examples/paper_policies.bp --engine faster_transformer --workload chat --load 0.75 --requests 5000";
   CHECK(run_batchproof(std::string(ft) + " --expect unstable").exit_code == 0);
   auto wrong = run_batchproof(std::string(ft) + " --expect stable");
@@ -36,7 +36,7 @@ TEST_CASE("simulate --expect turns the verdict into the exit code") {
   CHECK(run_batchproof(std::string(ft) + " --expect maybe").exit_code == 3);
 }
 
-TEST_CASE("simulate writes CSV, SVG and trace files, and bad arguments exit 3") {
+TEST_CASE("simulate writes CSV, SVG and trace files, and bad arguments exit 3", "[cli][simulate]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_sim_out";
   std::filesystem::create_directories(dir);
   auto r = run_batchproof("simulate examples/paper_policies.bp --engine sarathi --engine orca --workload chat --requests 2000 --csv " +
@@ -58,7 +58,7 @@ TEST_CASE("simulate writes CSV, SVG and trace files, and bad arguments exit 3") 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("arrivals writes a workload's arrivals, and simulate replays them") {
+TEST_CASE("arrivals writes a workload's arrivals, and simulate replays them", "[cli][simulate]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_arrivals";
   std::filesystem::create_directories(dir);
   auto file = (dir / "chat.jsonl").string();
@@ -74,7 +74,7 @@ TEST_CASE("arrivals writes a workload's arrivals, and simulate replays them") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("simulate --network runs an agent network: Rybko-Stolyar with exit-first priority is unstable below capacity") {
+TEST_CASE("simulate --network runs an agent network: Rybko-Stolyar with exit-first priority is unstable below capacity", "[cli][simulate]") {
   auto unstable = run_batchproof("simulate examples/rybko_stolyar.bp --network rs_exit_first --requests 20000 --json");
   REQUIRE(unstable.exit_code == 0);
   auto j = nlohmann::json::parse(unstable.out);
@@ -84,7 +84,7 @@ TEST_CASE("simulate --network runs an agent network: Rybko-Stolyar with exit-fir
   CHECK(stable.exit_code == 0);
 }
 
-TEST_CASE("capacity prints compute, memory, usable and empirical capacity") {
+TEST_CASE("capacity prints compute, memory, usable and empirical capacity", "[cli][simulate]") {
   auto r = run_batchproof("capacity examples/azure_conv_replay.bp --engine sarathi_512 --requests 2000 --seeds 1 --precision 0.05 --json");
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);

@@ -13,7 +13,7 @@ namespace {
 const std::string kRun = "simulate examples/paper_policies.bp --engine sarathi --workload chat --requests 200 --seed 5";
 }
 
-TEST_CASE("simulate --trace-format writes TensorRT-LLM, SGLang and vLLM logs") {
+TEST_CASE("simulate --trace-format writes TensorRT-LLM, SGLang and vLLM logs", "[cli][simulate]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_sim_trace_format";
   std::filesystem::create_directories(dir);
   const auto file = [&](const char* name) { return (dir / name).string(); };
@@ -44,7 +44,7 @@ TEST_CASE("simulate --trace-format writes TensorRT-LLM, SGLang and vLLM logs") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("simulate --trace-format: a format with no writer, or no --trace, exits 3") {
+TEST_CASE("simulate --trace-format: a format with no writer, or no --trace, exits 3", "[cli][simulate]") {
   auto bogus = run_batchproof(kRun + " --trace /dev/null --trace-format bogus");
   CHECK(bogus.exit_code == 3);
   CHECK(bogus.err.find("--trace-format takes batchproof, trtllm, sglang or vllm, not 'bogus'") != std::string::npos);

@@ -10,7 +10,7 @@
 using batchproof::test::run_batchproof;
 using batchproof::test::slurp;
 
-TEST_CASE("prove: holds exits 0, violated exits 1 with the counterexample table") {
+TEST_CASE("prove: holds exits 0, violated exits 1 with the counterexample table", "[cli][verify]") {
   auto holds = run_batchproof("prove examples/paper_policies.bp --engine sarathi --property work_conserving --requests 6");
   CHECK(holds.exit_code == 0);
   CHECK(holds.out.rfind(
@@ -30,7 +30,7 @@ TEST_CASE("prove: holds exits 0, violated exits 1 with the counterexample table"
   CHECK(run_batchproof("prove examples/paper_policies.bp --engine sarathi --property no_instability").exit_code == 3);
 }
 
-TEST_CASE("prove --json gives the verdict and the counterexample") {
+TEST_CASE("prove --json gives the verdict and the counterexample", "[cli][verify]") {
   auto r = run_batchproof("prove examples/ci.bp --engine proposal_phase_split --property work_conserving --json");
   REQUIRE(r.exit_code == 1);
   auto j = nlohmann::json::parse(r.out);
@@ -52,7 +52,7 @@ TEST_CASE("prove --json gives the verdict and the counterexample") {
   CHECK(bounded["requests"] == 3);
 }
 
-TEST_CASE("verify runs every check of the CI example, as stated, and writes JUnit") {
+TEST_CASE("verify runs every check of the CI example, as stated, and writes JUnit", "[cli][verify]") {
   auto junit = (std::filesystem::temp_directory_path() / "bp_verify.xml").string();
   auto r = run_batchproof("verify examples/ci.bp --junit " + junit);
   CHECK(r.exit_code == 0);
@@ -62,7 +62,7 @@ TEST_CASE("verify runs every check of the CI example, as stated, and writes JUni
   std::filesystem::remove(junit);
 }
 
-TEST_CASE("verify: an expectation that does not hold fails the run, unknown checks exit 2") {
+TEST_CASE("verify: an expectation that does not hold fails the run, unknown checks exit 2", "[cli][verify]") {
   auto dir = std::filesystem::temp_directory_path() / "bp_verify_bad";
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "wrong.bp") << "profile p { t(b) = 10 ms + 10 ms * ceil(b / 64) }\n"
@@ -76,7 +76,7 @@ TEST_CASE("verify: an expectation that does not hold fails the run, unknown chec
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("prove --trace writes the counterexample in batchproof's trace format") {
+TEST_CASE("prove --trace writes the counterexample in batchproof's trace format", "[cli][verify]") {
   auto file = (std::filesystem::temp_directory_path() / "bp_cx.jsonl").string();
   auto r = run_batchproof("prove examples/paper_policies.bp --engine orca --property work_conserving --trace " + file);
   CHECK(r.exit_code == 1);
