@@ -149,6 +149,9 @@ std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner) {
   return std::make_unique<ReadAheadReader>(std::move(inner));
 }
 
-bool worth_reading_ahead(Format format) { return format != Format::VidurBatchCsv; }
+bool worth_reading_ahead(Format format) {
+  return format == Format::Batchproof || format == Format::VidurChrome || format == Format::SarathiChrome ||
+         format == Format::TrtllmIterStats;
+}
 
 }  // namespace batchproof::traces

@@ -22,8 +22,12 @@ namespace batchproof::traces {
 // is fine: the thread is told to stop and joined.
 std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner);
 
-// Whether an audit of `format` gains by reading ahead: every format but Vidur's batch CSV,
-// whose records (about 40 bytes of text) take less time to read than to hand over.
+// Whether an audit of `format` gains by reading ahead: the JSON formats whose batches list
+// their requests (batchproof's trace, Vidur's and Sarathi-Serve's chrome traces, TensorRT-LLM's
+// IterationStats with request stats), where the replay and the lifecycles take about as long
+// as reading. The text logs and the batch CSV are read directly: their records are small and
+// cheap to judge, and handing them over costs about what it saves (docs/benchmarks.md,
+// "Audit": within 10% of the wall time, for half as much again CPU time).
 bool worth_reading_ahead(Format format);
 
 }  // namespace batchproof::traces
