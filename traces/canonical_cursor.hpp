@@ -49,6 +49,8 @@ class Cursor {
       if (word<std::uint32_t>(p_) != word<std::uint32_t>(text) ||
           word<std::uint32_t>(p_ + n - 4) != word<std::uint32_t>(text + n - 4))
         return false;
+    } else if constexpr (n >= 2) {  // ", " and the like: a two-byte word, and a byte if three
+      if (word<std::uint16_t>(p_) != word<std::uint16_t>(text) || (n == 3 && p_[2] != text[2])) return false;
     } else {
       for (std::size_t i = 0; i < n; ++i)
         if (p_[i] != text[i]) return false;
@@ -65,12 +67,19 @@ class Cursor {
     const char* digits = q;
     std::uint64_t value = 0;
     // Most numbers in logs are ids and counts of fewer than 8 digits: read at once from one
-    // word (SWAR) rather than digit by digit, when 8 bytes can be loaded.
+    // word (SWAR) rather than digit by digit, when 8 bytes can be loaded; the byte after them,
+    // a non-digit, is then in the word too.
     if (end_ - q >= 8) {
-      const std::size_t n = leading_digits(word<std::uint64_t>(q));
+      const std::uint64_t w = word<std::uint64_t>(q);
+      const std::size_t n = leading_digits(w);
       if (n < 8) {
-        value = digits_value(word<std::uint64_t>(q), n);
-        q += n;
+        if (n == 0 || (n > 1 && *digits == '0')) return false;  // no digits, or a leading zero
+        const char after = static_cast<char>(w >> (8 * n));
+        if (after == '.' || after == 'e' || after == 'E') return false;  // "12.0": core's rules
+        const auto v = static_cast<std::int64_t>(digits_value(w, n));
+        out = negative ? -v : v;
+        p_ = q + n;
+        return true;
       }
     }
     while (q < end_ && static_cast<unsigned char>(*q - '0') < 10) value = value * 10 + static_cast<unsigned>(*q++ - '0');
