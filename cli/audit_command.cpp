@@ -55,12 +55,8 @@ std::optional<OpenInputs> open_inputs(const AuditCommandOptions& o) {
   if (!o.format.empty()) given = traces::parse_format(o.format);
   std::optional<traces::Format> seen;
   for (const auto& path : o.traces) {
-    core::Diagnostics diags;
-    auto input = traces::Input::open(path, diags);
-    if (!input) {
-      print_diagnostics(diags);
-      return std::nullopt;
-    }
+    auto input = open_log_reporting(path);
+    if (!input) return std::nullopt;
     traces::Format f;
     if (given) {
       f = *given;
@@ -238,12 +234,8 @@ int run_audit(const AuditCommandOptions& o) {
       options.placement = &*placement;
       std::vector<std::unique_ptr<traces::Input>> again;
       for (const auto& path : o.traces) {
-        core::Diagnostics diags;
-        auto input = traces::Input::open(path, diags);
-        if (!input) {
-          print_diagnostics(diags);
-          return kBadInput;
-        }
+        auto input = open_log_reporting(path);
+        if (!input) return kBadInput;
         again.push_back(std::move(input));
       }
       malformed = 0;

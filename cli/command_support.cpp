@@ -10,6 +10,13 @@
 
 namespace batchproof::cli {
 
+std::unique_ptr<traces::Input> open_log_reporting(const std::string& path) {
+  core::Diagnostics diags;
+  auto input = traces::Input::open(path, diags);
+  if (!input) print_diagnostics(diags);
+  return input;
+}
+
 std::optional<core::Spec> load_spec_reporting(const std::string& file) {
   core::Diagnostics diags;
   auto spec = dsl::load_spec(file, diags);

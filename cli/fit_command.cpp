@@ -52,12 +52,8 @@ int run_fit(const FitOptions& o) {
   std::int64_t records = 0, malformed = 0;
   std::optional<traces::Format> format;
   for (const auto& path : o.traces) {
-    core::Diagnostics diags;
-    auto input = traces::Input::open(path, diags);
-    if (!input) {
-      print_diagnostics(diags);
-      return kBadInput;
-    }
+    auto input = open_log_reporting(path);
+    if (!input) return kBadInput;
     auto f = given ? given : traces::detect_format(input->head());
     if (!f) {
       fmt::print(stderr, "{}: error: not a log batchproof reads: {}\n", path, traces::undetected_reason(input->head()));
