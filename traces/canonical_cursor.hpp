@@ -15,14 +15,10 @@
 #include <emmintrin.h>
 #endif
 
-namespace batchproof::traces::canonical {
+#include "traces/integer_list.hpp"
+#include "traces/swar_digits.hpp"
 
-template <class Word>
-Word word(const char* p) {
-  Word w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
+namespace batchproof::traces::canonical {
 
 class Cursor {
  public:
@@ -175,6 +171,17 @@ class Cursor {
   // [n<sep>n<sep>...] of whole numbers ("," in core's writer, ", " in Python's json.dump).
   template <std::size_t N>
   bool integers(const char (&sep)[N], std::vector<std::int64_t>& out) {
+    // The common form a chunk at a time (traces/integer_list.hpp); what it does not take
+    // (negatives, other blanks, long numbers, malformed lists), number by number below.
+    const bool comma_space = N == 3 && sep[0] == ',' && sep[1] == ' ';
+    if (comma_space || (N == 2 && sep[0] == ',')) {
+      const char* after =
+          read_plain_integer_list(p_, end_, comma_space ? ListSeparator::CommaSpace : ListSeparator::Comma, out);
+      if (after != nullptr) {
+        p_ = after;
+        return true;
+      }
+    }
     out.clear();
     if (!literal("[")) return false;
     if (literal("]")) return true;
@@ -203,33 +210,6 @@ class Cursor {
   }
 
  private:
-  // How many of the 8 bytes of `w` (in memory order: little-endian) are ASCII digits before
-  // the first that is not (8: all are). A byte is a digit when its high nibble is 3 and adding
-  // 6 leaves it 3 (so its low nibble is at most 9); a carry out of a byte only reaches bytes
-  // after it, past the first non-digit, whose verdicts are not used.
-  static std::size_t leading_digits(std::uint64_t w) {
-    constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ull, kThrees = 0x3333333333333333ull;
-    const std::uint64_t x = ((w & kHigh) | (((w + 0x0606060606060606ull) & kHigh) >> 4)) ^ kThrees;
-    // 0x80 in every byte of x that is not zero (no carry crosses bytes: at most 0x7F + 0x7F).
-    const std::uint64_t nonzero = (((x & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | x) & 0x8080808080808080ull;
-    return nonzero == 0 ? 8 : static_cast<std::size_t>(__builtin_ctzll(nonzero)) / 8;
-  }
-
-  // The value of the first `n` (< 8) bytes of `w`, all digits: they are moved to the top of the
-  // word (the bytes below become leading zeros) and combined in pairs, fours and eights.
-  static std::uint64_t digits_value(std::uint64_t w, std::size_t n) {
-    // One or two digits (token counts, small ids) are the most common: no multiplies chained.
-    if (n == 1) return (w & 0xFF) - '0';
-    if (n == 2) return ((w & 0xFF) - '0') * 10 + (((w >> 8) & 0xFF) - '0');
-    if (n == 0) return 0;
-    std::uint64_t v = (w - 0x3030303030303030ull) << (8 * (8 - n));
-    v = (v * 10) + (v >> 8);
-    v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-         (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
-        32;
-    return v;
-  }
-
   const char* p_;
   const char* end_;
 };

@@ -45,23 +45,31 @@ using simdjson::dom::object;
 
 constexpr std::int64_t kDenseIds = std::int64_t{1} << 28;  // ids below: a bit each
 
-// Requests that have had a batch before (Vidur's items need it).
+// Requests that have had a batch before (Vidur's items need it): a bit each for ids below
+// kDenseIds, a set for the others.
 class SeenRequests {
  public:
   // Whether `id` was seen before; marks it seen.
   bool check_and_mark(std::int64_t id) {
-    if (id >= 0 && id < kDenseIds) {
-      const auto k = static_cast<std::size_t>(id);
-      if (k >= dense_.size()) dense_.resize(std::max(k + 1, dense_.size() * 2));
-      const bool seen = dense_[k];
-      dense_[k] = true;
+    const auto k = static_cast<std::uint64_t>(id);  // a negative id is past the bits
+    if (k < bits_) {
+      std::uint64_t& word = words_[k / 64];
+      const std::uint64_t bit = std::uint64_t{1} << (k % 64);
+      const bool seen = (word & bit) != 0;
+      word |= bit;
       return seen;
+    }
+    if (id >= 0 && id < kDenseIds) {
+      words_.resize(std::max<std::size_t>(static_cast<std::size_t>(k / 64) + 1, words_.size() * 2));
+      bits_ = 64 * static_cast<std::uint64_t>(words_.size());
+      return check_and_mark(id);
     }
     return !sparse_.insert(id).second;
   }
 
  private:
-  std::vector<bool> dense_;
+  std::vector<std::uint64_t> words_;
+  std::uint64_t bits_ = 0;  // 64 * words_.size()
   std::unordered_set<std::int64_t> sparse_;
 };
 
@@ -278,19 +286,21 @@ class ChromeTraceReader final : public RecordReader {
       r.stream += ev.pid_text;
     }
     r.has_items = true;
-    r.items.resize(ev.ids.size());
+    const std::size_t n = ev.ids.size();
+    r.items.resize(n);
+    RequestItem* items = r.items.data();
+    const std::int64_t* ids = ev.ids.data();
+    const std::int64_t* counts = ev.counts.data();
     std::int64_t prefill_requests = 0, prefill_tokens = 0, decodes = 0;
-    for (std::size_t k = 0; k < ev.ids.size(); ++k) {
-      RequestItem& item = r.items[k];
-      item.id = ev.ids[k];
-      const std::int64_t n = ev.counts[k];
+    for (std::size_t k = 0; k < n; ++k) {
+      RequestItem& item = items[k];
+      item.id = ids[k];
       if (ev.sarathi) {
-        item.prefill = n;
-        item.decode = n == 0;
+        item.prefill = counts[k];
+        item.decode = counts[k] == 0;
       } else {
-        const bool seen = seen_.check_and_mark(item.id);
-        item.decode = seen && n == 1;
-        item.prefill = item.decode ? 0 : n;
+        item.decode = seen_.check_and_mark(ids[k]) && counts[k] == 1;
+        item.prefill = item.decode ? 0 : counts[k];
       }
       prefill_requests += item.prefill > 0 ? 1 : 0;
       prefill_tokens += item.prefill;
