@@ -55,6 +55,21 @@ class Cursor {
     return true;
   }
 
+  // The same for text known only at run time: words, the last one overlapping.
+  bool bytes(std::string_view text) {
+    const std::size_t n = text.size();
+    if (static_cast<std::size_t>(end_ - p_) < n) return false;
+    if (n >= 8) {
+      for (std::size_t i = 0; i + 8 < n; i += 8)
+        if (word<std::uint64_t>(p_ + i) != word<std::uint64_t>(text.data() + i)) return false;
+      if (word<std::uint64_t>(p_ + n - 8) != word<std::uint64_t>(text.data() + n - 8)) return false;
+    } else if (std::memcmp(p_, text.data(), n) != 0) {
+      return false;
+    }
+    p_ += n;
+    return true;
+  }
+
   // A JSON integer (no fraction, no exponent) within int64.
   bool integer(std::int64_t& out) {
     const char* q = p_;

@@ -7,6 +7,7 @@
 
 #include "traces/canonical_cursor.hpp"
 #include "traces/reader_support.hpp"
+#include "traces/swar_digits.hpp"
 
 namespace batchproof::traces {
 
@@ -171,9 +172,9 @@ const std::vector<Member>& request_members() {
 
 // A count: a JSON integer, non-negative, without a sign ("-0" is a double to simdjson).
 [[gnu::always_inline]] inline bool count(Cursor& c, std::optional<std::int64_t>& out) {
-  if (c.literal("null")) return true;
+  if (c.at_end()) return false;
+  if (static_cast<unsigned char>(*c.position() - '0') >= 10) return c.literal("null");
   std::int64_t n = 0;
-  if (c.at_end() || static_cast<unsigned char>(*c.position() - '0') >= 10) return false;
   if (!c.non_negative(n)) return false;
   out = n;
   return true;
@@ -188,6 +189,27 @@ struct NumberText {
   std::uint64_t mantissa = 0;       // of those digits, when there are at most 19
 };
 
+// The digits from `q` on: how many, and (as far as 19) their value added to `mantissa`, eight
+// at a time where a word can be loaded.
+[[gnu::always_inline]] inline std::size_t digit_run(const char* q, const char* end, std::uint64_t& mantissa) {
+  using canonical::digits_value;
+  using canonical::leading_digits;
+  using canonical::word;
+  constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  std::size_t n = 0;
+  while (end - (q + n) >= 8) {
+    const std::uint64_t w = word<std::uint64_t>(q + n);
+    const std::size_t k = leading_digits(w);
+    // Past 19 digits the value is not used (the caller goes to an exact path).
+    mantissa = mantissa * kPowers[k] + (k == 8 ? digits_value(w, 4) * 10000 + digits_value(w >> 32, 4) : digits_value(w, k));
+    n += k;
+    if (k < 8) return n;
+  }
+  for (; q + n < end && static_cast<unsigned char>(q[n] - '0') < 10; ++n)
+    mantissa = mantissa * 10 + static_cast<unsigned>(q[n] - '0');
+  return n;
+}
+
 [[gnu::always_inline]] inline bool scan_number(const Cursor& c, NumberText& n) {
   const char* q = c.position();
   const char* end = c.end();
@@ -199,20 +221,16 @@ struct NumberText {
     ++q;
     n.digits = 1;
   } else {
-    while (digit()) {
-      n.mantissa = n.mantissa * 10 + static_cast<unsigned>(*q++ - '0');
-      ++n.digits;
-    }
+    n.digits = digit_run(q, end, n.mantissa);
+    q += n.digits;
   }
   if (q < end && *q == '.') {
     ++q;
     n.fraction = true;
     if (!digit()) return false;
-    while (digit()) {
-      n.mantissa = n.mantissa * 10 + static_cast<unsigned>(*q++ - '0');
-      ++n.digits;
-      ++n.fraction_digits;
-    }
+    n.fraction_digits = digit_run(q, end, n.mantissa);
+    n.digits += n.fraction_digits;
+    q += n.fraction_digits;
   }
   if (q < end && (*q == 'e' || *q == 'E')) {
     ++q;
@@ -267,12 +285,17 @@ struct NumberText {
 }
 
 [[gnu::always_inline]] inline bool scalar(Cursor& c) {
-  if (c.peek('"')) {
-    std::string_view s;
-    return c.plain_string(s);
+  if (c.at_end()) return false;
+  switch (*c.position()) {  // what the value is, from its first byte
+    case '"': {
+      std::string_view s;
+      return c.plain_string(s);
+    }
+    case 'n': return c.literal("null");
+    case 't': return c.literal("true");
+    case 'f': return c.literal("false");
+    default: return skipped_number(c);
   }
-  if (c.literal("null") || c.literal("true") || c.literal("false")) return true;
-  return skipped_number(c);
 }
 
 [[gnu::always_inline]] inline bool boolean(Cursor& c, std::optional<bool>& out) {
@@ -315,11 +338,29 @@ bool members(Cursor& c, const std::vector<Member>& table, Value&& value) {
   }
 }
 
-bool sub_object(Cursor& c, const std::vector<Member>& table, TrtllmStats& s, bool& present) {
+// Where each value the record's reading used lies in it (for its shape, below).
+struct ValueSpan {
+  std::size_t begin = 0, end = 0;
+  const Member* member = nullptr;
+};
+using ValueSpans = std::vector<ValueSpan>;
+
+// `read` (the value of `m` at the cursor), its span added to `spans` if it reads.
+template <class Read>
+bool recorded(Cursor& c, std::string_view record, const Member& m, ValueSpans* spans, Read&& read) {
+  const char* begin = c.position();
+  if (!read()) return false;
+  if (spans != nullptr)
+    spans->push_back({static_cast<std::size_t>(begin - record.data()), static_cast<std::size_t>(c.position() - record.data()), &m});
+  return true;
+}
+
+bool sub_object(Cursor& c, std::string_view record, const std::vector<Member>& table, TrtllmStats& s, bool& present,
+                ValueSpans* spans) {
   present = false;
   if (c.literal("null")) return true;
   present = true;
-  return members(c, table, [&](const Member& m) { return stats_value(c, m, s); });
+  return members(c, table, [&](const Member& m) { return recorded(c, record, m, spans, [&] { return stats_value(c, m, s); }); });
 }
 
 bool request_entry(Cursor& c, TrtllmRequestEntry& e) {
@@ -360,32 +401,106 @@ bool request_stats(Cursor& c, std::vector<TrtllmRequestEntry>& entries, bool& pr
   return true;
 }
 
-}  // namespace
+bool timestamp(Cursor& c, TrtllmStats& s) {
+  if (c.literal("null")) return true;
+  std::string_view text;
+  if (!c.plain_string(text)) return false;
+  s.end_s = parse_date_time(text);
+  return s.end_s.has_value();
+}
 
-bool read_canonical_trtllm_stats(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
-                                 bool& has_request_stats) {
+// A value that is not an object of the record (those are read member by member).
+bool leaf_value(Cursor& c, const Member& m, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
+                bool& has_request_stats) {
+  switch (m.kind) {
+    case Kind::Timestamp: return timestamp(c, s);
+    case Kind::RequestStats: return request_stats(c, entries, has_request_stats);
+    default: return stats_value(c, m, s);
+  }
+}
+
+// The reading by the tables: what is canonical. `spans` (if given) gets where each value was.
+bool read_by_tables(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
+                    bool& has_request_stats, ValueSpans* spans) {
   entries.clear();
   has_request_stats = false;
   Cursor c(record);
   const bool ok = members(c, record_members(), [&](const Member& m) {
     switch (m.kind) {
-      case Kind::Timestamp: {
-        if (c.literal("null")) return true;
-        std::string_view text;
-        if (!c.plain_string(text)) return false;
-        s.end_s = parse_date_time(text);
-        return s.end_s.has_value();
-      }
       case Kind::KvCache: {
         bool present = false;
-        return sub_object(c, kv_cache_members(), s, present);
+        return sub_object(c, record, kv_cache_members(), s, present, spans);
       }
-      case Kind::Inflight: return sub_object(c, inflight_members(), s, s.inflight);
-      case Kind::RequestStats: return request_stats(c, entries, has_request_stats);
-      default: return stats_value(c, m, s);
+      case Kind::Inflight: return sub_object(c, record, inflight_members(), s, s.inflight, spans);
+      default:
+        return recorded(c, record, m, spans, [&] { return leaf_value(c, m, s, entries, has_request_stats); });
     }
   });
   return ok && c.at_end() && s.iter.has_value();
+}
+
+}  // namespace
+
+// A record's shape: the bytes between its values (keys, colons, commas, braces, nulls of
+// absent objects) and the member each value is for, as the last record read by the tables
+// had them. The executor writes the same keys in every record, so most records have the
+// shape of the one before: read along it, each stretch of keys is one compare and each value
+// is read by the tables' own functions, with no search for keys. What does not follow the
+// shape is read by the tables, and its shape kept.
+struct TrtllmRecordShape {
+  struct Step {
+    std::string before;  // the bytes before the value
+    const Member* member = nullptr;
+  };
+  std::vector<Step> steps;
+  std::string tail;  // after the last value
+  bool inflight = false;
+  ValueSpans spans;  // scratch, for learning
+};
+
+TrtllmCanonicalReader::TrtllmCanonicalReader() : shape_(std::make_unique<TrtllmRecordShape>()) {}
+TrtllmCanonicalReader::~TrtllmCanonicalReader() = default;
+
+bool TrtllmCanonicalReader::read(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
+                                 bool& has_request_stats) {
+  TrtllmRecordShape& shape = *shape_;
+  if (!shape.steps.empty()) {
+    entries.clear();
+    has_request_stats = false;
+    Cursor c(record);
+    bool along = true;
+    for (const auto& step : shape.steps)
+      if (!c.bytes(step.before) || !leaf_value(c, *step.member, s, entries, has_request_stats)) {
+        along = false;
+        break;
+      }
+    if (along && c.bytes(shape.tail) && c.at_end() && s.iter.has_value()) {
+      s.inflight = shape.inflight;
+      ++along_shape_;
+      return true;
+    }
+    s = TrtllmStats{};
+  }
+  shape.spans.clear();
+  if (!read_by_tables(record, s, entries, has_request_stats, &shape.spans)) {
+    shape.steps.clear();
+    return false;
+  }
+  shape.steps.resize(shape.spans.size());
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < shape.spans.size(); ++i) {
+    shape.steps[i].before.assign(record.substr(at, shape.spans[i].begin - at));
+    shape.steps[i].member = shape.spans[i].member;
+    at = shape.spans[i].end;
+  }
+  shape.tail.assign(record.substr(at));
+  shape.inflight = s.inflight;
+  return true;
+}
+
+bool read_canonical_trtllm_stats(std::string_view record, TrtllmStats& s, std::vector<TrtllmRequestEntry>& entries,
+                                 bool& has_request_stats) {
+  return read_by_tables(record, s, entries, has_request_stats, nullptr);
 }
 
 }  // namespace batchproof::traces

@@ -215,7 +215,7 @@ class TrtllmIterationStatsReader final : public RecordReader {
     {
       Stats s;
       bool has_request_stats = false;
-      if (read_canonical_trtllm_stats(json_.text, s, entries_, has_request_stats)) {
+      if (canonical_.read(json_.text, s, entries_, has_request_stats)) {
         record.line = json_.line;
         fill(s, record);
         if (has_request_stats) {
@@ -482,6 +482,7 @@ class TrtllmIterationStatsReader final : public RecordReader {
   simdjson::dom::parser parser_;
   JsonRecord json_;
   std::vector<TrtllmRequestEntry> entries_;  // the fast path's requestStats, kept for their capacity
+  TrtllmCanonicalReader canonical_;          // the fast path, with the shape of the last record
   std::unordered_map<std::int64_t, Progress> progress_;
   bool started_ = false;
   bool done_ = false;

@@ -5,6 +5,7 @@
 // checked too, so that the comparison is not vacuous.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -218,4 +219,46 @@ TEST_CASE("trtllm fast path: newer and older field sets, nulls, and odd records 
   CHECK(fast.records.size() > 10);
   CHECK_FALSE(fast.messages.empty());
   check_same(fast, general);
+}
+
+TEST_CASE("trtllm fast path: a record read along the last one's shape reads as the tables read it", "[trtllm][fast]") {
+  // The simulated log's records (request stats of every length), the real one, and each of
+  // them changed at one byte (a digit for another digit keeps the shape; anything else
+  // breaks it somewhere), cut short or followed by a byte, in an order drawn with an
+  // explicit seed.
+  std::vector<std::string> lines = lines_of(simulated_log());
+  lines.push_back(kReal);
+  std::mt19937_64 rng(7);
+  const std::string stray = "0123456789 ,:{}[]\"nulx-.e";
+  TrtllmCanonicalReader reader;
+  std::size_t accepted = 0;
+  for (int round = 0; round < 6000; ++round) {
+    std::string line = lines[rng() % lines.size()];
+    switch (rng() % 6) {
+      case 0: break;  // as written
+      case 4: line.resize(line.size() - 1 - rng() % 3); break;  // cut short
+      case 5: line += stray[rng() % stray.size()]; break;       // something after it
+      case 1: {       // another digit
+        const std::size_t at = rng() % line.size();
+        if (line[at] >= '0' && line[at] <= '9') line[at] = static_cast<char>('0' + rng() % 10);
+        break;
+      }
+      case 2: line[rng() % line.size()] = stray[rng() % stray.size()]; break;
+      default: line.erase(rng() % line.size(), 1); break;
+    }
+    INFO(line);
+    TrtllmStats by_tables, along;
+    std::vector<TrtllmRequestEntry> tables_entries, along_entries;
+    bool tables_has = false, along_has = false;
+    const bool expected = read_canonical_trtllm_stats(line, by_tables, tables_entries, tables_has);
+    REQUIRE(reader.read(line, along, along_entries, along_has) == expected);
+    if (!expected) continue;
+    ++accepted;
+    CHECK(along == by_tables);
+    CHECK(along_entries == tables_entries);
+    CHECK(along_has == tables_has);
+  }
+  // Most records were read along a shape, not by the tables (else this compared nothing).
+  CHECK(accepted > 2000);
+  CHECK(reader.along_shape() > accepted / 3);
 }
