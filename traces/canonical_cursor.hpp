@@ -20,6 +20,65 @@
 
 namespace batchproof::traces::canonical {
 
+// A JSON number's text, by JSON's grammar, scanned without converting it.
+struct NumberText {
+  const char* end = nullptr;
+  bool negative = false, fraction = false, exponent = false;
+  std::size_t digits = 0;           // before the exponent
+  std::size_t fraction_digits = 0;
+  std::uint64_t mantissa = 0;       // of those digits, when there are at most 19
+};
+
+// The digits from `q` on: how many, and (as far as 19) their value added to `mantissa`, eight
+// at a time where a word can be loaded.
+inline std::size_t digit_run(const char* q, const char* end, std::uint64_t& mantissa) {
+  constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  std::size_t n = 0;
+  while (end - (q + n) >= 8) {
+    const std::uint64_t w = word<std::uint64_t>(q + n);
+    const std::size_t k = leading_digits(w);
+    // Past 19 digits the value is not used (the caller goes to an exact path).
+    mantissa = mantissa * kPowers[k] + (k == 8 ? digits_value(w, 4) * 10000 + digits_value(w >> 32, 4) : digits_value(w, k));
+    n += k;
+    if (k < 8) return n;
+  }
+  for (; q + n < end && static_cast<unsigned char>(q[n] - '0') < 10; ++n)
+    mantissa = mantissa * 10 + static_cast<unsigned>(q[n] - '0');
+  return n;
+}
+
+// The number at `q` (text ending at `end`) by JSON's grammar; false if there is none.
+inline bool scan_number(const char* q, const char* end, NumberText& n) {
+  auto digit = [&] { return q < end && static_cast<unsigned char>(*q - '0') < 10; };
+  n.negative = q < end && *q == '-';
+  if (n.negative) ++q;
+  if (!digit()) return false;
+  if (*q == '0') {
+    ++q;
+    n.digits = 1;
+  } else {
+    n.digits = digit_run(q, end, n.mantissa);
+    q += n.digits;
+  }
+  if (q < end && *q == '.') {
+    ++q;
+    n.fraction = true;
+    if (!digit()) return false;
+    n.fraction_digits = digit_run(q, end, n.mantissa);
+    n.digits += n.fraction_digits;
+    q += n.fraction_digits;
+  }
+  if (q < end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    n.exponent = true;
+    if (q < end && (*q == '+' || *q == '-')) ++q;
+    if (!digit()) return false;
+    while (digit()) ++q;
+  }
+  n.end = q;
+  return true;
+}
+
 class Cursor {
  public:
   explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
@@ -112,27 +171,24 @@ class Cursor {
   // A JSON number (strict grammar), finite, as the nearest double (as every JSON parser reads
   // it: from_chars rounds correctly, as do nlohmann's strtod and simdjson).
   bool number(double& out) {
-    const char* q = p_;
-    if (q < end_ && *q == '-') ++q;
-    if (q >= end_ || *q < '0' || *q > '9') return false;
-    if (*q == '0') {
-      ++q;
-    } else {
-      while (q < end_ && *q >= '0' && *q <= '9') ++q;
-    }
-    if (q < end_ && *q == '.') {
-      ++q;
-      if (q >= end_ || *q < '0' || *q > '9') return false;
-      while (q < end_ && *q >= '0' && *q <= '9') ++q;
-    }
-    if (q < end_ && (*q == 'e' || *q == 'E')) {
-      ++q;
-      if (q < end_ && (*q == '+' || *q == '-')) ++q;
-      if (q >= end_ || *q < '0' || *q > '9') return false;
-      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    NumberText n;
+    return scan_number(p_, end_, n) && number(n, out);
+  }
+
+  // The number scanned as `n` at the cursor, as the nearest double.
+  bool number(const NumberText& n, double& out) {
+    constexpr double kPowers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!n.exponent && n.digits <= 15) {
+      // Exact digits (below 2^53) over an exact power of ten: one correctly rounded division,
+      // the nearest double as from_chars gives it (Clinger's fast path).
+      const double x = static_cast<double>(n.mantissa) / kPowers[n.fraction_digits];
+      out = n.negative ? -x : x;
+      p_ = n.end;
+      return true;
     }
     // from_chars takes no '+' in the exponent: copy the number without it if there is one.
-    std::string_view text(p_, static_cast<std::size_t>(q - p_));
+    std::string_view text(p_, static_cast<std::size_t>(n.end - p_));
     std::from_chars_result r{};
     const std::size_t plus = text.find('+');
     if (plus == std::string_view::npos) {
@@ -140,14 +196,13 @@ class Cursor {
     } else {
       char buf[64];
       if (text.size() > sizeof buf) return false;
-      std::size_t n = 0;
+      std::size_t k = 0;
       for (char c : text)
-        if (c != '+') buf[n++] = c;
-      r = std::from_chars(buf, buf + n, out);
-      if (r.ec == std::errc()) r.ptr = q;  // consumed it all
+        if (c != '+') buf[k++] = c;
+      r = std::from_chars(buf, buf + k, out);
     }
     if (r.ec != std::errc() || !std::isfinite(out)) return false;
-    p_ = q;
+    p_ = n.end;
     return true;
   }
 

@@ -7,7 +7,6 @@
 
 #include "traces/canonical_cursor.hpp"
 #include "traces/reader_support.hpp"
-#include "traces/swar_digits.hpp"
 
 namespace batchproof::traces {
 
@@ -180,100 +179,27 @@ const std::vector<Member>& request_members() {
   return true;
 }
 
-// A JSON number's text, by JSON's grammar, scanned without converting it.
-struct NumberText {
-  const char* end = nullptr;
-  bool negative = false, fraction = false, exponent = false;
-  std::size_t digits = 0;           // before the exponent
-  std::size_t fraction_digits = 0;
-  std::uint64_t mantissa = 0;       // of those digits, when there are at most 19
-};
-
-// The digits from `q` on: how many, and (as far as 19) their value added to `mantissa`, eight
-// at a time where a word can be loaded.
-[[gnu::always_inline]] inline std::size_t digit_run(const char* q, const char* end, std::uint64_t& mantissa) {
-  using canonical::digits_value;
-  using canonical::leading_digits;
-  using canonical::word;
-  constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-  std::size_t n = 0;
-  while (end - (q + n) >= 8) {
-    const std::uint64_t w = word<std::uint64_t>(q + n);
-    const std::size_t k = leading_digits(w);
-    // Past 19 digits the value is not used (the caller goes to an exact path).
-    mantissa = mantissa * kPowers[k] + (k == 8 ? digits_value(w, 4) * 10000 + digits_value(w >> 32, 4) : digits_value(w, k));
-    n += k;
-    if (k < 8) return n;
-  }
-  for (; q + n < end && static_cast<unsigned char>(q[n] - '0') < 10; ++n)
-    mantissa = mantissa * 10 + static_cast<unsigned>(q[n] - '0');
-  return n;
-}
-
-[[gnu::always_inline]] inline bool scan_number(const Cursor& c, NumberText& n) {
-  const char* q = c.position();
-  const char* end = c.end();
-  auto digit = [&] { return q < end && static_cast<unsigned char>(*q - '0') < 10; };
-  n.negative = q < end && *q == '-';
-  if (n.negative) ++q;
-  if (!digit()) return false;
-  if (*q == '0') {
-    ++q;
-    n.digits = 1;
-  } else {
-    n.digits = digit_run(q, end, n.mantissa);
-    q += n.digits;
-  }
-  if (q < end && *q == '.') {
-    ++q;
-    n.fraction = true;
-    if (!digit()) return false;
-    n.fraction_digits = digit_run(q, end, n.mantissa);
-    n.digits += n.fraction_digits;
-    q += n.fraction_digits;
-  }
-  if (q < end && (*q == 'e' || *q == 'E')) {
-    ++q;
-    n.exponent = true;
-    if (q < end && (*q == '+' || *q == '-')) ++q;
-    if (!digit()) return false;
-    while (digit()) ++q;
-  }
-  n.end = q;
-  return true;
-}
-
 // A JSON number as simdjson reads it, as the nearest double. An integer of more than 18 digits
 // may be past 64 bits, where simdjson's rules differ: those go to the general path.
 [[gnu::always_inline]] inline bool plain_number(Cursor& c, double& out) {
-  NumberText n;
-  if (!scan_number(c, n)) return false;
+  canonical::NumberText n;
+  if (!canonical::scan_number(c.position(), c.end(), n)) return false;
   if (!n.fraction && !n.exponent && n.digits > 18) return false;
-  constexpr double kPowers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  if (!n.exponent && n.digits <= 15) {
-    // Exact digits (below 2^53) over an exact power of ten: one correctly rounded division,
-    // the nearest double as from_chars gives it (Clinger's fast path).
-    const double x = static_cast<double>(n.mantissa) / kPowers[n.fraction_digits];
-    out = n.negative ? -x : x;
-    c.advance_to(n.end);
-    return true;
-  }
-  return c.number(out);
+  return c.number(n, out);
 }
 
 // A number that is read past: valid to simdjson (finite) is all that matters. Without an
 // exponent, any number short enough is finite; with one, it is converted to know.
 [[gnu::always_inline]] inline bool skipped_number(Cursor& c) {
-  NumberText n;
-  if (!scan_number(c, n)) return false;
+  canonical::NumberText n;
+  if (!canonical::scan_number(c.position(), c.end(), n)) return false;
   if (!n.fraction && !n.exponent && n.digits > 18) return false;
   if (!n.exponent && n.digits <= 300) {
     c.advance_to(n.end);
     return true;
   }
   double x = 0;
-  return c.number(x);
+  return c.number(n, x);
 }
 
 [[gnu::always_inline]] inline bool non_negative_number(Cursor& c, std::optional<double>& out) {

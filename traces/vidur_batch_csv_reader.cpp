@@ -21,6 +21,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -110,23 +111,12 @@ void reset_fields(Iteration& r) {
          budget_tokens, budget_requests, has_items, items, arrivals, departures, steps] = r;
   stream.clear();
   line = 0;
-  index.reset();
-  start_s.reset();
-  duration_s.reset();
-  prefill_requests.reset();
-  prefill_tokens.reset();
-  decode_requests.reset();
-  decode_tokens.reset();
-  cached_tokens.reset();
-  running.reset();
-  waiting.reset();
-  waiting_tokens.reset();
-  preempted.reset();
-  kv_used_tokens.reset();
-  kv_total_tokens.reset();
-  kv_usage.reset();
-  budget_tokens.reset();
-  budget_requests.reset();
+  // A disengaged optional constructed in place is one store; reset() tests it first.
+  for (auto* whole : {&index, &prefill_requests, &prefill_tokens, &decode_requests, &decode_tokens, &cached_tokens,
+                      &running, &waiting, &waiting_tokens, &preempted, &kv_used_tokens, &kv_total_tokens,
+                      &budget_tokens, &budget_requests})
+    std::construct_at(whole);
+  for (auto* real : {&start_s, &duration_s, &kv_usage}) std::construct_at(real);
   has_items = false;
   items.clear();
   arrivals.clear();

@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <charconv>
+#include <cmath>
+#include <cstring>
+#include <random>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -77,4 +80,54 @@ TEST_CASE("cursor: what JSON does not allow as an integer is refused", "[traces]
   CHECK(read_integer("0,xxxxxxx").value == 0);
   CHECK(read_integer("9223372036854775807").value == INT64_MAX);
   CHECK(read_integer("-9223372036854775808,").value == INT64_MIN);
+}
+
+TEST_CASE("cursor: decimal numbers read to the double from_chars reads", "[traces][canonical]") {
+  // Short ones take the exact division (at most 15 digits, no exponent), the others from_chars:
+  // both must give from_chars' double, bit for bit, for every form JSON allows.
+  std::mt19937_64 rng(11);
+  const auto digits = [&](std::size_t n, bool lead) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += static_cast<char>('0' + (i == 0 && lead ? 1 + rng() % 9 : rng() % 10));
+    return s;
+  };
+  for (int round = 0; round < 200000; ++round) {
+    std::string text = rng() % 4 == 0 ? "-" : "";
+    const std::size_t whole = rng() % 12;
+    text += whole == 0 ? "0" : digits(whole, true);
+    if (rng() % 4 != 0) {
+      text += '.';
+      text += digits(1 + rng() % 18, false);
+    }
+    if (rng() % 8 == 0) {
+      text += rng() % 2 ? 'e' : 'E';
+      if (rng() % 2) text += '-';
+      text += digits(1 + rng() % 2, false);
+    }
+    const std::string tail = rng() % 2 ? "," : "";
+    INFO(text);
+    double expected = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), expected);
+    REQUIRE(end == text.data() + text.size());
+    const std::string input = text + tail;
+    Cursor c(input);
+    double got = 0;
+    if (ec != std::errc() || !std::isfinite(expected)) {
+      CHECK_FALSE(c.number(got));
+      continue;
+    }
+    REQUIRE(c.number(got));
+    CHECK(std::memcmp(&got, &expected, sizeof got) == 0);  // bit for bit: -0.0 too
+    CHECK(c.position() == input.data() + text.size());
+  }
+  // An exponent with a '+' (which from_chars does not take), and what JSON does not allow.
+  double x = 0;
+  Cursor plus("1.5e+3");
+  REQUIRE(plus.number(x));
+  CHECK(x == 1500.0);
+  for (const std::string bad : {"", "-", ".5", "1.", "01.5", "1e", "1e+", "+1", "1e400"}) {
+    INFO(bad);
+    Cursor c(bad);
+    CHECK_FALSE((c.number(x) && c.at_end()));
+  }
 }
