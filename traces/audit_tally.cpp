@@ -4,11 +4,6 @@
 
 namespace batchproof::traces {
 
-void AuditTally::undecided(CheckKind kind, std::string_view why) {
-  auto& k = at(kind);
-  if (k.undecided++ == 0) k.undecided_reason = std::string(why);
-}
-
 void AuditTally::not_checkable(CheckKind kind, std::string why) {
   auto& k = at(kind);
   if (k.unavailable.empty()) k.unavailable = std::move(why);

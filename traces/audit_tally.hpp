@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "traces/audit_report.hpp"
@@ -17,8 +18,12 @@ class AuditTally {
   explicit AuditTally(std::int64_t keep) : keep_(keep) {}
 
   void checked(CheckKind kind) { ++at(kind).checked; }
-  // A record the check could not decide, and why (the first reason is kept).
-  void undecided(CheckKind kind, std::string_view why);
+  // A record the check could not decide, and why (the first reason is kept). Inline: on a log
+  // that lacks a field every record is undecided for it, several times over.
+  void undecided(CheckKind kind, std::string_view why) {
+    PerKind& k = at(kind);
+    if (k.undecided++ == 0) k.undecided_reason = std::string(why);
+  }
   // The whole check cannot run on this log (no limit known, a field the format lacks).
   void not_checkable(CheckKind kind, std::string why);
   void set_limit(CheckKind kind, std::string limit) { at(kind).limit = std::move(limit); }

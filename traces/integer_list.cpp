@@ -3,10 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
+#include "traces/byte_masks.hpp"
 #include "traces/swar_digits.hpp"
 
 namespace batchproof::traces::canonical {
@@ -24,37 +21,11 @@ struct Masks {
 // The masks of 64 readable bytes at `p`.
 Masks classify(const char* p) {
   Masks m;
-#if defined(__SSE2__)
-  for (int i = 0; i < 4; ++i) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i));
-    // Signed compares: bytes past 0x7f are negative, below '0'.
-    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-    const auto bits = [](__m128i x) { return static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(x))); };
-    m.digit |= bits(digit) << (16 * i);
-    m.comma |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))) << (16 * i);
-    m.space |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) << (16 * i);
-    m.zero |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8('0'))) << (16 * i);
-  }
-#else
-  for (std::size_t i = 0; i < kChunk; ++i) {
-    const std::uint64_t bit = std::uint64_t{1} << i;
-    if (p[i] >= '0' && p[i] <= '9') m.digit |= bit;
-    if (p[i] == ',') m.comma |= bit;
-    if (p[i] == ' ') m.space |= bit;
-    if (p[i] == '0') m.zero |= bit;
-  }
-#endif
+  m.digit = digit_mask(p);
+  m.comma = byte_mask(p, ',');
+  m.space = byte_mask(p, ' ');
+  m.zero = byte_mask(p, '0');
   return m;
-}
-
-// The value of the first `n` (1 to 8) bytes of `w`, all digits, without a branch: moved to the
-// top of the word and combined in pairs, fours and eights.
-std::uint64_t digits_of(std::uint64_t w, std::size_t n) {
-  std::uint64_t v = (w - 0x3030303030303030ull) << (8 * (8 - n));
-  v = (v * 10) + (v >> 8);
-  return (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-          (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
-         32;
 }
 
 bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
