@@ -56,4 +56,13 @@ struct Engine {
   std::optional<std::int64_t> kv_tokens() const;
 };
 
+// `tokens` rounded up to whole KV blocks of `block` tokens (block <= 1: no rounding). A block of
+// a power of two (16 and 32 in the engines we model) takes a mask rather than a division: the
+// step and the audit's replay round every request of every batch.
+inline std::int64_t round_up_to_block(std::int64_t tokens, std::int64_t block) {
+  if (block <= 1) return tokens;
+  if (tokens >= 0 && (block & (block - 1)) == 0) return (tokens + block - 1) & -block;
+  return (tokens + block - 1) / block * block;
+}
+
 }  // namespace batchproof::core

@@ -114,7 +114,7 @@ class Former {
 
  private:
   Request& at(Ref r) { return r.waiting ? s_.waiting[r.index] : s_.running[r.index]; }
-  std::int64_t rounded(std::int64_t tokens) const { return bs_ == 1 ? tokens : (tokens + bs_ - 1) / bs_ * bs_; }
+  std::int64_t rounded(std::int64_t tokens) const { return round_up_to_block(tokens, bs_); }
   std::int64_t free_kv() const { return kv_cap_ - s_.kv_used; }
   void refresh() {
     live_.budget_left = budget_ - batch_tokens_;

@@ -10,10 +10,6 @@ namespace batchproof::traces {
 
 namespace {
 
-std::int64_t rounded(std::int64_t tokens, std::int64_t block) {
-  return block <= 1 ? tokens : (tokens + block - 1) / block * block;
-}
-
 template <typename Pred>
 void remove_requests(core::EngineState& s, Pred drop) {
   s.running.erase(std::remove_if(s.running.begin(), s.running.end(), drop), s.running.end());
@@ -107,7 +103,7 @@ void drop_allowed_by_configuration(const core::Engine& e, core::EngineState& bef
                            case core::Admission::MaxLength: reserve = e.max_seq_len.value_or(r.prompt + r.output); break;
                            case core::Admission::PeakEstimate: reserve = r.prompt; break;
                          }
-                         std::int64_t need = std::max(rounded(reserve, block), rounded(1, block));
+                         std::int64_t need = std::max(core::round_up_to_block(reserve, block), core::round_up_to_block(1, block));
                          if (need <= free && e.admission != core::Admission::PeakEstimate) return false;
                          if (!first)
                            first = e.admission == core::Admission::PeakEstimate

@@ -172,7 +172,7 @@ void Replay::check_work(const core::TraceIteration& record, const core::Batch& b
       std::int64_t processed = r.prefilled + r.decoded;
       for (const auto& it : batch.items)
         if (it.request == r.id) processed += it.prefill + (it.decode ? 1 : 0);
-      after_with_departed_.kv_used += std::max(r.kv_held, (processed + block - 1) / block * block);
+      after_with_departed_.kv_used += std::max(r.kv_held, core::round_up_to_block(processed, block));
     }
     judged_after = &after_with_departed_;
   }

@@ -9,10 +9,6 @@ namespace batchproof::traces {
 
 namespace {
 
-std::int64_t rounded(std::int64_t tokens, std::int64_t block) {
-  return block <= 1 ? tokens : (tokens + block - 1) / block * block;
-}
-
 // What admission sets aside for a request, as core::step reserves it.
 std::int64_t reservation(const core::Engine& e, const core::Request& r) {
   switch (e.admission) {
@@ -201,14 +197,14 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     r.slot = 0;
     if (ref->waiting && r.admitted_seq < 0) {
       r.admitted_seq = s.next_admission++;
-      r.kv_held = rounded(reservation(engine, r), block);
+      r.kv_held = core::round_up_to_block(reservation(engine, r), block);
       any_admitted = true;
     }
     const bool prompt_was_done = r.prompt_done();
     r.prefilled = std::min(r.prompt, r.prefilled + item.prefill);
     if (item.decode) ++r.decoded;
     if (vidur && item.prefill > 0 && !prompt_was_done && r.prompt_done()) ++r.decoded;
-    r.kv_held = std::max(r.kv_held, rounded(r.prefilled + r.decoded, block));
+    r.kv_held = std::max(r.kv_held, core::round_up_to_block(r.prefilled + r.decoded, block));
   }
 
   // Preempted requests restart at the front of the queue, the last preempted first.
