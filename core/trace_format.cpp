@@ -441,12 +441,6 @@ std::string_view TraceRequestState::phase() const {
   return prefilled < prompt ? "started" : "decoding";
 }
 
-std::int64_t item_tokens(const std::vector<TraceItem>& items) {
-  std::int64_t total = 0;
-  for (const auto& item : items) total += item.prefill + (item.decode ? 1 : 0);
-  return total;
-}
-
 TraceHeader trace_header(const Engine& engine, std::string_view source, std::string_view spec_file) {
   TraceHeader h;
   h.source = std::string(source);

@@ -119,8 +119,13 @@ struct TraceIteration {
 
 using TraceRecord = std::variant<TraceHeader, TraceState, TraceIteration>;
 
-// Σ prefill + decode over the items: what `tokens` should be.
-std::int64_t item_tokens(const std::vector<TraceItem>& items);
+// Σ prefill + decode over the items: what `tokens` should be. Inline: the audit's replay asks
+// it of every batch.
+inline std::int64_t item_tokens(const std::vector<TraceItem>& items) {
+  std::int64_t total = 0;
+  for (const auto& item : items) total += item.prefill + (item.decode ? 1 : 0);
+  return total;
+}
 
 // Bridges from the model's types, so that every writer fills records the same way.
 TraceHeader trace_header(const Engine& engine, std::string_view source, std::string_view spec_file);
