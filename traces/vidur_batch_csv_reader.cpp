@@ -86,7 +86,22 @@ struct Row {
   std::optional<double> time;
 };
 
-// The record of a row (both paths): every field this format fills, from the values as logged.
+// A part larger than its whole, where the record derives one from the other (a count that
+// would come out negative, or past int64): the row contradicts itself. Its message, or none.
+std::optional<std::string> contradiction(const Row& row) {
+  if (row.tokens && row.prefill && !row.decode && *row.prefill > *row.tokens)
+    return fmt::format("batch_num_prefill_tokens ({}) exceeds batch_num_tokens ({})", *row.prefill, *row.tokens);
+  if (row.tokens && row.decode && !row.prefill && *row.decode > *row.tokens)
+    return fmt::format("batch_num_decode_tokens ({}) exceeds batch_num_tokens ({})", *row.decode, *row.tokens);
+  std::optional<std::int64_t> decodes = row.decode;
+  if (!decodes && row.tokens && row.prefill) decodes = *row.tokens - *row.prefill;
+  if (row.size && decodes && *decodes > *row.size)
+    return fmt::format("{} decode tokens (one per decoding request) exceed batch_size ({})", *decodes, *row.size);
+  return std::nullopt;
+}
+
+// The record of a row (both paths): every field this format fills, from the values as logged
+// (a row without contradiction: every difference taken here is of a part within its whole).
 void fill(Iteration& r, std::int64_t line, const Row& row) {
   r.line = line;
   r.index = row.id;
@@ -211,8 +226,9 @@ class VidurBatchCsvReader final : public RecordReader {
       }
     }
     if (!cur.at_end()) return false;  // more cells, or something after a number
-    reset_fields(r);
     if (all_columns_) {  // what fill() makes of a row with every value
+      if (whole[kDecodeTokens] > whole[kBatchSize]) return false;  // a contradiction: the general path says so
+      reset_fields(r);
       r.line = input_->line_number();
       r.index = whole[kBatchId];
       r.duration_s = time;
@@ -232,6 +248,8 @@ class VidurBatchCsvReader final : public RecordReader {
     row.decode = value(kDecodeTokens);
     row.size = value(kBatchSize);
     if (columns_[kExecutionTime] >= 0) row.time = time;
+    if (contradiction(row)) return false;  // the general path says so
+    reset_fields(r);
     fill(r, input_->line_number(), row);
     return true;
   }
@@ -316,6 +334,10 @@ class VidurBatchCsvReader final : public RecordReader {
     if (!row.id) {
       const Cell& cell = cells_[static_cast<std::size_t>(columns_[kBatchId])];
       bad_.add(input_->line_number(), static_cast<std::int64_t>(cell.offset) + 1, "Batch Id: missing", line);
+      return false;
+    }
+    if (auto why = contradiction(row)) {
+      bad_.add(input_->line_number(), 1, std::move(*why), line);
       return false;
     }
     fill(r, input_->line_number(), row);

@@ -123,6 +123,37 @@ TEST_CASE("batch csv: malformed rows are counted, located and skipped", "[batch-
   CHECK(out.records[1].duration_s == 0.25);
 }
 
+TEST_CASE("batch csv: a row whose part exceeds its whole is malformed, not a negative count", "[batch-csv]") {
+  // Every column: more decode tokens (one per decoding request) than requests in the batch.
+  auto out = read_csv(
+      "Batch Id,batch_num_tokens,batch_num_prefill_tokens,batch_num_decode_tokens,batch_size,batch_execution_time\n"
+      "0,130,128,2,3,0.5\n"
+      "1,133,128,5,3,0.5\n");
+  CHECK(located(*out.reader) ==
+        std::vector<std::string>{"3:1: 5 decode tokens (one per decoding request) exceed batch_size (3)"});
+  REQUIRE(out.records.size() == 1);
+  CHECK(out.records[0].prefill_requests == 1);
+  // Decode tokens derived as tokens less prefill: a prefill larger than the batch (here far past
+  // int64 if subtracted from the size) is reported, never computed.
+  out = read_csv(
+      "Batch Id,batch_num_tokens,batch_num_prefill_tokens,batch_size\n"
+      "0,130,128,3\n"
+      "1,64807981222,9223372036854708817,3\n");
+  CHECK(located(*out.reader) ==
+        std::vector<std::string>{"3:1: batch_num_prefill_tokens (9223372036854708817) exceeds batch_num_tokens (64807981222)"});
+  REQUIRE(out.records.size() == 1);
+  CHECK(out.records[0].decode_tokens == 2);
+  CHECK(out.records[0].prefill_requests == 1);
+  // Prefill derived as tokens less decode.
+  out = read_csv(
+      "Batch Id,batch_num_tokens,batch_num_decode_tokens,batch_size\n"
+      "0,130,2,3\n"
+      "1,1,2,3\n");
+  CHECK(located(*out.reader) == std::vector<std::string>{"3:1: batch_num_decode_tokens (2) exceeds batch_num_tokens (1)"});
+  REQUIRE(out.records.size() == 1);
+  CHECK(out.records[0].prefill_tokens == 128);
+}
+
 TEST_CASE("batch csv: what is not a batch metrics CSV is fatal", "[batch-csv]") {
   auto fatal_message = [](const std::string& text) {
     const auto out = read_csv(text);
