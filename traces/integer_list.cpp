@@ -122,7 +122,7 @@ const char* read_plain_integer_list(const char* p, const char* end, ListSeparato
       for (; e != 0; s &= s - 1, e &= e - 1) {
         const auto k = static_cast<unsigned>(__builtin_ctzll(s));
         const auto n = static_cast<std::size_t>(__builtin_ctzll(e)) - k + 1;
-        again |= n > 8;
+        again |= n > 8;  // then read again below: the value here is not kept
         *next++ = static_cast<std::int64_t>(digits_of(word<std::uint64_t>(at + k), n));
       }
       if (s != 0) {  // the last one goes on into the next chunk

@@ -43,9 +43,11 @@ inline std::uint64_t digits_value(std::uint64_t w, std::size_t n) {
 }
 
 // The same for `n` from 1 to 8, without a branch: for numbers read apart from each other,
-// where a branch on each one's length would be mispredicted.
+// where a branch on each one's length would be mispredicted. (A larger `n` gives a value that
+// means nothing, for a caller that computes it before it knows to read the number otherwise:
+// the shift is kept within the word, as the hardware keeps it.)
 inline std::uint64_t digits_of(std::uint64_t w, std::size_t n) {
-  std::uint64_t v = (w - 0x3030303030303030ull) << (8 * (8 - n));
+  std::uint64_t v = (w - 0x3030303030303030ull) << ((8 * (8 - n)) & 63);
   v = (v * 10) + (v >> 8);
   return (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
           (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
