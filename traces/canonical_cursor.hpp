@@ -15,6 +15,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "traces/exact_decimal.hpp"
 #include "traces/integer_list.hpp"
 #include "traces/swar_digits.hpp"
 
@@ -32,13 +33,12 @@ struct NumberText {
 // The digits from `q` on: how many, and (as far as 19) their value added to `mantissa`, eight
 // at a time where a word can be loaded.
 inline std::size_t digit_run(const char* q, const char* end, std::uint64_t& mantissa) {
-  constexpr std::uint64_t kPowers[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   std::size_t n = 0;
   while (end - (q + n) >= 8) {
     const std::uint64_t w = word<std::uint64_t>(q + n);
     const std::size_t k = leading_digits(w);
     // Past 19 digits the value is not used (the caller goes to an exact path).
-    mantissa = mantissa * kPowers[k] + (k == 8 ? digits_value(w, 4) * 10000 + digits_value(w >> 32, 4) : digits_value(w, k));
+    mantissa = mantissa * detail::kTens[k] + (k == 0 ? 0 : digits_of(w, k));
     n += k;
     if (k < 8) return n;
   }
@@ -177,12 +177,10 @@ class Cursor {
 
   // The number scanned as `n` at the cursor, as the nearest double.
   bool number(const NumberText& n, double& out) {
-    constexpr double kPowers[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    if (!n.exponent && n.digits <= 15) {
-      // Exact digits (below 2^53) over an exact power of ten: one correctly rounded division,
-      // the nearest double as from_chars gives it (Clinger's fast path).
-      const double x = static_cast<double>(n.mantissa) / kPowers[n.fraction_digits];
+    // At most 19 digits: `mantissa` holds them all (below 2^64); divided exactly where it can
+    // be (traces/exact_decimal.hpp): the nearest double, as from_chars gives it.
+    if (!n.exponent && n.digits <= 19) {
+      const double x = exact_decimal(n.mantissa, static_cast<unsigned>(n.fraction_digits));
       out = n.negative ? -x : x;
       p_ = n.end;
       return true;

@@ -273,15 +273,14 @@ class VidurBatchCsvReader final : public RecordReader {
     return true;
   }
 
-  // Seconds that start with a digit and end at the cell's end, by from_chars (which stops at
-  // the comma): as the general path reads them, without scanning the cell twice.
+  // Seconds that start with a digit and end at the cell's end, as the general path reads them
+  // (from_chars gives the same double: canonical::Cursor::number), the number scanned once.
   static bool plain_seconds(canonical::Cursor& cur, double& x) {
-    const char* p = cur.position();
-    if (p == cur.end() || static_cast<unsigned char>(*p - '0') > 9) return false;
-    const auto [q, ec] = std::from_chars(p, cur.end(), x);
-    if (ec != std::errc() || !std::isfinite(x) || (q != cur.end() && *q != ',')) return false;
-    cur.advance_to(q);
-    return true;
+    canonical::NumberText n;
+    if (!canonical::scan_number(cur.position(), cur.end(), n) || n.negative ||
+        (n.end != cur.end() && *n.end != ','))
+      return false;
+    return cur.number(n, x);
   }
 
   // A cell of column `c`: absent (none), or a value; false after reporting a bad one.
