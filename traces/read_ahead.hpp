@@ -26,8 +26,10 @@ std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner);
 // their requests (batchproof's trace, Vidur's and Sarathi-Serve's chrome traces, TensorRT-LLM's
 // IterationStats with request stats), where the replay and the lifecycles take about as long
 // as reading. The text logs and the batch CSV are read directly: their records are small and
-// cheap to judge, and handing them over costs about what it saves (docs/benchmarks.md,
-// "Audit": within 10% of the wall time, for half as much again CPU time).
+// cheap to judge, and handing each over (a 400-byte record whose cache lines cross between the
+// cores) costs about what it saves for the text logs (within 10% of the wall time, for half as
+// much again CPU time) and far more for the batch CSV's 40-byte rows (2.5 times slower):
+// docs/benchmarks.md, "Audit".
 bool worth_reading_ahead(Format format);
 
 }  // namespace batchproof::traces
