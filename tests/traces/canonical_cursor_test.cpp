@@ -120,30 +120,8 @@ TEST_CASE("cursor: decimal numbers read to the double from_chars reads", "[trace
     CHECK(std::memcmp(&got, &expected, sizeof got) == 0);  // bit for bit: -0.0 too
     CHECK(c.position() == input.data() + text.size());
   }
-  // Decimals of 16 to 19 digits exactly half-way between two doubles, and a step either side:
-  // the long double division cannot tell a tie from a quotient just off it, and must leave
-  // those to from_chars (which rounds a tie to even). m = (2^53 + 2i + 1) / 2^j is a tie; its
-  // decimal has j fraction digits, (2^53 + 2i + 1) * 5^j in all.
-  for (int j = 0; j <= 4; ++j) {
-    for (int round = 0; round < 2000; ++round) {
-      std::uint64_t scaled = (std::uint64_t{1} << 53) + 2 * (rng() % 1000000) + 1;
-      for (int k = 0; k < j; ++k) scaled *= 5;
-      for (std::int64_t step : {-1, 0, 1}) {
-        std::string text = std::to_string(scaled + static_cast<std::uint64_t>(step));
-        if (j > 0) text.insert(text.size() - static_cast<std::size_t>(j), 1, '.');
-        INFO(text);
-        double expected = 0;
-        std::from_chars(text.data(), text.data() + text.size(), expected);
-        Cursor c(text);
-        double got = 0;
-        REQUIRE(c.number(got));
-        CHECK(std::memcmp(&got, &expected, sizeof got) == 0);
-      }
-    }
-  }
-  // Times as Python writes them (17 significant digits), and the largest 19-digit mantissas.
-  for (const std::string text : {"0.15316000000000002", "1234.5678901234567", "9999999999999999999",
-                                 "0.9999999999999999999", "18446744073709551.61", "0.0000000000000000001"}) {
+  // A decimal the cursor must read as from_chars does, to the bit.
+  auto same_as_from_chars = [](const std::string& text) {
     INFO(text);
     double expected = 0;
     std::from_chars(text.data(), text.data() + text.size(), expected);
@@ -151,7 +129,26 @@ TEST_CASE("cursor: decimal numbers read to the double from_chars reads", "[trace
     double got = 0;
     REQUIRE(c.number(got));
     CHECK(std::memcmp(&got, &expected, sizeof got) == 0);
+  };
+  // Decimals of 16 to 19 digits exactly half-way between two doubles, and a step either side:
+  // the division's rounding (traces/exact_decimal.hpp) must tell a tie, rounded to even, from a
+  // quotient just off it. m = (2^53 + 2i + 1) / 2^j is a tie; its decimal has j fraction
+  // digits, (2^53 + 2i + 1) * 5^j in all.
+  for (int j = 0; j <= 4; ++j) {
+    for (int round = 0; round < 2000; ++round) {
+      std::uint64_t scaled = (std::uint64_t{1} << 53) + 2 * (rng() % 1000000) + 1;
+      for (int k = 0; k < j; ++k) scaled *= 5;
+      for (std::int64_t step : {-1, 0, 1}) {
+        std::string text = std::to_string(scaled + static_cast<std::uint64_t>(step));
+        if (j > 0) text.insert(text.size() - static_cast<std::size_t>(j), 1, '.');
+        same_as_from_chars(text);
+      }
+    }
   }
+  // Times as Python writes them (17 significant digits), and the largest 19-digit mantissas.
+  for (const std::string text : {"0.15316000000000002", "1234.5678901234567", "9999999999999999999",
+                                 "0.9999999999999999999", "18446744073709551.61", "0.0000000000000000001"})
+    same_as_from_chars(text);
   // An exponent with a '+' (which from_chars does not take), and what JSON does not allow.
   double x = 0;
   Cursor plus("1.5e+3");
