@@ -1,8 +1,8 @@
 // A decimal w / 10^f (w below 2^64, at most 19 fraction digits) as the nearest double, for the
 // readers' fast paths (internal to traces/). Logs write their times with up to 17 significant
-// digits (Python's repr: "0.15316000000000002"), past Clinger's fast path; from_chars takes
-// ~250 instructions for such a number (a fifth of reading Vidur's batch CSV), this one integer
-// division.
+// digits (Python's repr: "0.15316000000000002"), past Clinger's fast path; on them from_chars
+// took a fifth of the time of reading Vidur's batch CSV (perf), this takes one integer division
+// (the whole audit of that CSV 6% faster; docs/benchmarks.md, "Audit").
 #pragma once
 
 #include <bit>
