@@ -59,19 +59,19 @@ void Replay::start(const std::vector<core::TraceRequestState>& requests) {
   state_.iteration = iteration;
 }
 
-void Replay::arrive(const std::vector<core::TraceArrival>& arrivals) {
-  for (const auto& a : arrivals) arrive_from_trace(config_.engine, state_, a);
+void Replay::arrive(const std::vector<ArrivalItem>& arrivals) {
+  for (const auto& a : arrivals) traces::arrive(config_.engine, state_, a);
 }
 
-void Replay::add(const core::TraceIteration& record, const Iteration& normalised, const std::string& file,
-                 std::int64_t ordinal, bool in_window) {
-  for (const auto& a : record.arrivals) arrive_from_trace(config_.engine, state_, a);
-  const std::int64_t number = iteration_number(normalised, ordinal);
+void Replay::add(const Iteration& record, const std::string& file, std::int64_t ordinal, bool in_window,
+                 std::size_t present, const std::vector<core::TraceRequestState>* checkpoint) {
+  for (std::size_t k = present; k < record.arrivals.size(); ++k) traces::arrive(config_.engine, state_, record.arrivals[k]);
+  const std::int64_t number = iteration_number(record, ordinal);
   // The logged batch as core's checks take it, made only when something compares or judges it
   // (most iterations need neither: see below).
   bool batch_made = false;
   auto logged_batch = [&]() -> const core::Batch& {
-    if (!batch_made) batch_from_trace(record, batch_);
+    if (!batch_made) batch_of(record, batch_);
     batch_made = true;
     return batch_;
   };
@@ -90,25 +90,26 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
       if (!followed_policy)
         tally_.violation(Finding{CheckKind::PolicyDivergence,
                                  file,
-                                 normalised.stream,
+                                 record.stream,
                                  number,
-                                 normalised.line,
+                                 record.line,
                                  fmt::format("the logged batch is not the one the policy of {} forms from the same "
                                              "state",
                                              config_.label),
-                                 {describe_record(normalised), "logged batch: " + describe_items(batch.items),
+                                 {describe_record(record), "logged batch: " + describe_items(batch.items),
                                   "policy's batch: " + describe_items(outcome_.batch.items), describe_state(state_)}});
     }
   }
   // A batch with no room for one more token left nothing out that fit, whatever the state
   // (core::check_batch's first test): without a spec nothing else reads the state before it,
   // so the batch is applied in place, without a copy of the state.
-  const bool budget_full =
-      config_.engine.token_budget && core::item_tokens(record.items) + 1 > *config_.engine.token_budget;
+  std::int64_t tokens = 0;
+  for (const auto& it : record.items) tokens += it.prefill + (it.decode ? 1 : 0);
+  const bool budget_full = config_.engine.token_budget && tokens + 1 > *config_.engine.token_budget;
   if (!config_.from_spec && (budget_full || !in_window)) {
     ignored_items_ += apply_logged_iteration(config_.engine, state_, record, scratch_);
     if (in_window) tally_.checked(CheckKind::WorkConservation);
-    settle(state_, record, normalised, file, number);
+    settle(state_, record, checkpoint, file, number);
     return;
   }
   bool every_request_served = false;
@@ -122,41 +123,42 @@ void Replay::add(const core::TraceIteration& record, const Iteration& normalised
     // A batch that gave every request all it could take left no token out, whatever the
     // limits: core::check_batch has nothing to find, and is not asked.
     if (every_request_served) tally_.checked(CheckKind::WorkConservation);
-    else check_work(record, logged_batch(), after, normalised, file, number);
+    else check_work(record, logged_batch(), after, file, number);
   }
-  settle(after, record, normalised, file, number);
+  settle(after, record, checkpoint, file, number);
   std::swap(state_, after_);
 }
 
-void Replay::settle(core::EngineState& after, const core::TraceIteration& record, const Iteration& normalised,
-                    const std::string& file, std::int64_t number) {
-  if (record.requests) {  // a checkpoint: the log's own word on every request
+void Replay::settle(core::EngineState& after, const Iteration& record,
+                    const std::vector<core::TraceRequestState>* checkpoint, const std::string& file,
+                    std::int64_t number) {
+  if (checkpoint) {  // the log's own word on every request
     std::int64_t iteration = after.iteration;
-    after = state_from_trace(config_.engine, *record.requests);
+    after = state_from_trace(config_.engine, *checkpoint);
     after.iteration = iteration;
   }
   // The log's counts against the state its own batches lead to: once they part, the rebuilt
   // state is no longer the engine's, and the log is inconsistent with itself.
   const auto waiting = static_cast<std::int64_t>(after.waiting.size());
   const auto running = static_cast<std::int64_t>(after.running.size());
-  const bool counts_logged = record.waiting >= 0 && record.running >= 0;  // negative: not logged
-  if (counts_logged && !counts_mismatch_reported_ && (waiting != record.waiting || running != record.running)) {
+  const bool counts_logged = config_.counts_are_queues && record.waiting && record.running;
+  if (counts_logged && !counts_mismatch_reported_ && (waiting != *record.waiting || running != *record.running)) {
     counts_mismatch_reported_ = true;
     tally_.violation(Finding{CheckKind::Lifecycle,
                              file,
-                             normalised.stream,
+                             record.stream,
                              number,
-                             normalised.line,
+                             record.line,
                              fmt::format("the log counts {} waiting and {} running after this iteration, but its "
                                          "arrivals, batches and departures leave {} waiting and {} running (reported "
                                          "once)",
-                                         record.waiting, record.running, waiting, running),
-                             {describe_record(normalised)}});
+                                         *record.waiting, *record.running, waiting, running),
+                             {describe_record(record)}});
   }
 }
 
-void Replay::check_work(const core::TraceIteration& record, const core::Batch& batch, const core::EngineState& after,
-                        const Iteration& normalised, const std::string& file, std::int64_t number) {
+void Replay::check_work(const Iteration& record, const core::Batch& batch, const core::EngineState& after,
+                        const std::string& file, std::int64_t number) {
   constexpr auto kWc = core::Property::WorkConserving;
   tally_.checked(CheckKind::WorkConservation);
   // core::check_batch takes the memory free after the iteration; the requests that finished in
@@ -182,11 +184,11 @@ void Replay::check_work(const core::TraceIteration& record, const core::Batch& b
   auto finding = [&](std::string message) {
     return Finding{CheckKind::WorkConservation,
                    file,
-                   normalised.stream,
+                   record.stream,
                    number,
-                   normalised.line,
+                   record.line,
                    std::move(message),
-                   {describe_record(normalised), "batch: " + describe_items(batch.items), describe_state(state_)}};
+                   {describe_record(record), "batch: " + describe_items(batch.items), describe_state(state_)}};
   };
   // Tokens outside a padded budget did not fit: no finding.
   core::EngineState before = state_;

@@ -28,6 +28,10 @@ struct ReplayConfig {
   // The engine is the spec's: its policy is replayed and its configuration explains waiting.
   bool from_spec = false;
   std::string label;  // "engine sarathi of examples/paper_policies.bp", for messages
+  // The log's waiting and running counts are the model's queues, and are compared with the
+  // state its batches lead to: batchproof's own trace. (TensorRT-LLM's active requests
+  // include some the model would call waiting: such counts are not compared.)
+  bool counts_are_queues = false;
 };
 
 class Replay {
@@ -36,13 +40,14 @@ class Replay {
 
   // A state record: the requests present (replaces the state).
   void start(const std::vector<core::TraceRequestState>& requests);
-  // Requests that join the waiting queue before the next iteration (add() takes a record's own
-  // arrivals itself).
-  void arrive(const std::vector<core::TraceArrival>& arrivals);
-  // One iteration; `normalised` is the same record as the other checks see it (for the
-  // description of findings), `ordinal` its position in the log.
-  void add(const core::TraceIteration& record, const Iteration& normalised, const std::string& file,
-           std::int64_t ordinal, bool in_window);
+  // Requests that join the waiting queue before the next iteration.
+  void arrive(const std::vector<ArrivalItem>& arrivals);
+  // One iteration, its arrivals first but for the first `present` of them (already in the
+  // state: given to arrive(), or a state record's requests given to start()); `ordinal` is its
+  // position in the log. `checkpoint`: every request present after it, where the log gives them
+  // (batchproof's trace read by core's reader).
+  void add(const Iteration& record, const std::string& file, std::int64_t ordinal, bool in_window,
+           std::size_t present = 0, const std::vector<core::TraceRequestState>* checkpoint = nullptr);
   void finish();
 
   const core::EngineState& state() const { return state_; }
@@ -50,10 +55,10 @@ class Replay {
  private:
   // What follows an applied iteration: the checkpoint it carries, and the log's counts
   // against the state reached.
-  void settle(core::EngineState& after, const core::TraceIteration& record, const Iteration& normalised,
+  void settle(core::EngineState& after, const Iteration& record, const std::vector<core::TraceRequestState>* checkpoint,
               const std::string& file, std::int64_t number);
-  void check_work(const core::TraceIteration& record, const core::Batch& batch, const core::EngineState& after,
-                  const Iteration& normalised, const std::string& file, std::int64_t number);
+  void check_work(const Iteration& record, const core::Batch& batch, const core::EngineState& after,
+                  const std::string& file, std::int64_t number);
 
   ReplayConfig config_;
   AuditTally& tally_;

@@ -100,6 +100,7 @@ OwnTraceAudit audit_own_trace(std::istream& in, const std::string& path, const A
       auditor.emplace(audit_setup(Format::Batchproof, options, header));
     } else if (auto* s = std::get_if<core::TraceState>(&record)) {
       auditor->add_state(*s);
+      present.clear();  // a state record is the whole state
       for (const auto& r : s->requests) present.push_back({r.id, r.arrival_s, r.prompt, r.output, r.prefilled, r.decoded, r.cls});
     } else if (auto* it = std::get_if<core::TraceIteration>(&record)) {
       iteration_from_trace(*it, *header, reader.location().line, normalised);
@@ -108,7 +109,7 @@ OwnTraceAudit audit_own_trace(std::istream& in, const std::string& path, const A
         present.clear();
       }
       normalised.stream.clear();
-      auditor->add_trace(*it, normalised, path);
+      auditor->add(normalised, path, it->requests ? &*it->requests : nullptr);
     }
   }
   for (const auto& d : reader.diagnostics().all()) diags.add(d);

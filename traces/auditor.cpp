@@ -1,10 +1,10 @@
 #include "traces/auditor.hpp"
 
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
-#include "traces/trace_records.hpp"
 
 namespace batchproof::traces {
 
@@ -65,6 +65,7 @@ Auditor::Lane* Auditor::lane(const std::string& stream) {
     rc.engine = *setup_.replay_engine;
     rc.from_spec = setup_.spec_engine != nullptr;
     rc.label = rc.from_spec ? setup_.spec_label : "the trace header's limits";
+    rc.counts_are_queues = setup_.format == Format::Batchproof;
     l->replay = std::make_unique<Replay>(std::move(rc), tally_);
   }
   return l;
@@ -135,7 +136,8 @@ void Auditor::classify_items(Iteration& r, const Replay& replay) const {
   }
 }
 
-void Auditor::add(const Iteration& original, const std::string& file) {
+void Auditor::add(const Iteration& original, const std::string& file,
+                  const std::vector<core::TraceRequestState>* checkpoint) {
   if (unusable_) return;
   if (setup_.arrivals && !check_arrivals_usable(original)) return;
   Lane& l = *lane(original.stream);
@@ -146,8 +148,7 @@ void Auditor::add(const Iteration& original, const std::string& file) {
     inject_arrivals(injected_, l);
     if (l.replay) {
       // The items are told apart against the state with this record's arrivals in it.
-      trace_from_iteration(injected_, scratch_);
-      l.replay->arrive(scratch_.arrivals);
+      l.replay->arrive(injected_.arrivals);
       arrived = true;
       classify_items(injected_, *l.replay);
     }
@@ -156,28 +157,17 @@ void Auditor::add(const Iteration& original, const std::string& file) {
   const Iteration& record = *chosen;
   const bool judged = in_window(record);
   checks_.add(record, file, judged);
-  if (l.replay) {
-    trace_from_iteration(record, scratch_);
-    if (arrived) scratch_.arrivals.clear();
-    // Only batchproof's own counts are the model's queues (TensorRT-LLM's active requests
-    // include some the model would call waiting): the others are not compared.
-    if (setup_.format != Format::Batchproof) scratch_.waiting = scratch_.running = -1;
-    l.replay->add(scratch_, record, file, records_, judged);
-  }
+  // The arrivals the replay has: all of them once injected, else a state record's requests,
+  // which come first.
+  const std::size_t present = arrived ? record.arrivals.size() : std::exchange(state_requests_, 0);
+  if (l.replay) l.replay->add(record, file, records_, judged, present, checkpoint);
   if (judged) analytics_.add(record);
   ++records_;
 }
 
 void Auditor::add_state(const core::TraceState& state) {
   if (Lane* l = lane(""); l->replay) l->replay->start(state.requests);
-}
-
-void Auditor::add_trace(const core::TraceIteration& record, const Iteration& normalised, const std::string& file) {
-  const bool judged = in_window(normalised);
-  checks_.add(normalised, file, judged);
-  if (Lane* l = lane(normalised.stream); l->replay) l->replay->add(record, normalised, file, records_, judged);
-  if (judged) analytics_.add(normalised);
-  ++records_;
+  state_requests_ = state.requests.size();
 }
 
 AuditReport Auditor::finish(std::int64_t malformed) {

@@ -56,11 +56,15 @@ class Auditor {
   explicit Auditor(AuditSetup setup);
   ~Auditor();
 
-  // A normalised record. With a replay, it is rebuilt as a trace record and replayed.
-  void add(const Iteration& record, const std::string& file);
-  // batchproof's own records read by core's reader: every detail, for the replay.
+  // A normalised record (replayed, where the log has request-level detail). `checkpoint`:
+  // every request present after it, where the log gives them (batchproof's trace read by
+  // core's reader, as add_state's records).
+  void add(const Iteration& record, const std::string& file,
+           const std::vector<core::TraceRequestState>* checkpoint = nullptr);
+  // A state record of batchproof's trace read by core's reader: the requests present, which
+  // replace the replay's state and are the next record's first arrivals (with their progress,
+  // for the record checks).
   void add_state(const core::TraceState& state);
-  void add_trace(const core::TraceIteration& record, const Iteration& normalised, const std::string& file);
 
   AuditReport finish(std::int64_t malformed);
 
@@ -94,7 +98,6 @@ class Auditor {
   Lane single_;
   const std::vector<std::size_t> no_arrivals_;  // a stream the placement does not know
 
-  core::TraceIteration scratch_;  // reused for replays from normalised records
   Iteration injected_;            // reused: a record with the arrivals it is the first to see
   std::optional<std::string> first_stream_;
   std::optional<std::int64_t> id_base_;   // the id of arrival 0
@@ -102,6 +105,7 @@ class Auditor {
   std::optional<std::string> unusable_;
   bool needs_placement_ = false;
   std::int64_t records_ = 0;
+  std::size_t state_requests_ = 0;  // the last state record's requests, not yet in a record
 };
 
 }  // namespace batchproof::traces

@@ -227,6 +227,14 @@ class BatchproofReader final : public RecordReader {
         continue;
       }
       if (core::is_blank(line)) continue;
+      // The writer's own lines straight into the record, without a parser; the others by
+      // simdjson, then core's reader, into core's record first.
+      if (read_canonical_iteration(line, record, preempted_)) {
+        record.line = number;
+        limits_from_header(header_, record);
+        take_pending(record);
+        return true;
+      }
       Kind kind = fast(line);
       if (kind == Kind::Undecided) kind = slow(line, number);
       malformed_ = bad_.count();
@@ -276,9 +284,8 @@ class BatchproofReader final : public RecordReader {
     return true;
   }
 
+  // A line not in the writer's own form, by simdjson (Undecided: core's reader decides).
   Kind fast(std::string_view line) {
-    // The writer's own lines first, without a parser; then simdjson.
-    if (read_canonical_iteration(line, iteration_)) return Kind::Iteration;
     element root;
     // In place: the input's buffer keeps simdjson's padding after every line.
     line = json::padded(line, input_->padded(), scratch_);
@@ -337,7 +344,11 @@ class BatchproofReader final : public RecordReader {
 
   void to_record(std::int64_t number, Iteration& r) {
     iteration_from_trace(iteration_, header_, number, r);
-    // A state record's requests are present before this iteration: its first arrivals.
+    take_pending(r);
+  }
+
+  // A state record's requests are present before this iteration: its first arrivals.
+  void take_pending(Iteration& r) {
     if (!pending_.empty()) {
       r.arrivals.insert(r.arrivals.begin(), pending_.begin(), pending_.end());
       pending_.clear();
@@ -362,6 +373,7 @@ class BatchproofReader final : public RecordReader {
   std::string header_line_;
   core::TraceHeader header_;
   core::TraceIteration iteration_;  // reused: no allocation once its vectors have grown
+  std::vector<std::int64_t> preempted_;  // reused by the canonical lines' reading
   core::TraceState state_;
   std::vector<ArrivalItem> pending_;
   std::set<std::string, std::less<>> unknown_types_;

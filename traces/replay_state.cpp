@@ -69,7 +69,7 @@ core::EngineState state_from_trace(const core::Engine& engine, const std::vector
   return s;
 }
 
-void arrive_from_trace(const core::Engine& engine, core::EngineState& state, const core::TraceArrival& a) {
+void arrive(const core::Engine& engine, core::EngineState& state, const ArrivalItem& a) {
   core::Request r;
   r.id = a.id;
   r.arrival_s = a.time_s;
@@ -79,22 +79,17 @@ void arrive_from_trace(const core::Engine& engine, core::EngineState& state, con
   core::arrive(state, std::move(r));
 }
 
-core::Batch batch_from_trace(const core::TraceIteration& record) {
-  core::Batch b;
-  batch_from_trace(record, b);
-  return b;
-}
-
-void batch_from_trace(const core::TraceIteration& record, core::Batch& b) {
+void batch_of(const Iteration& record, core::Batch& b) {
   b.items.clear();
   b.prefill_tokens = b.decode_tokens = 0;
   for (const auto& it : record.items) {
+    if (!in_batch(it)) continue;
     b.items.push_back({it.id, it.prefill, it.decode});
     b.prefill_tokens += it.prefill;
     b.decode_tokens += it.decode ? 1 : 0;
   }
   b.tokens = b.prefill_tokens + b.decode_tokens;
-  b.duration_s = record.end_s - record.start_s;
+  b.duration_s = record.duration_s.value_or(0);
 }
 
 namespace {
@@ -173,7 +168,7 @@ bool has_work(const core::Request& r) { return r.remaining_prompt() > 0 || r.dec
 }  // namespace
 
 std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineState& s,
-                                    const core::TraceIteration& record, ReplayScratch& scratch) {
+                                    const Iteration& record, ReplayScratch& scratch) {
   const std::int64_t block = std::max<std::int64_t>(1, engine.block_size);
   const bool vidur = engine.accounting == core::Accounting::Vidur;
   RequestFinder finder(s, scratch);
@@ -185,7 +180,10 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
   bool left_work = false;
   std::int64_t ignored = 0;
   bool any_admitted = false;
+  bool any_preempted = false;
   for (const auto& item : record.items) {
+    any_preempted |= item.paused.value_or(false);
+    if (!in_batch(item)) continue;
     const core::EngineState::Ref* ref = finder.find(item.id);
     if (!ref) {
       ++ignored;
@@ -210,8 +208,10 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
   // Preempted requests restart at the front of the queue, the last preempted first.
   auto& preempted = scratch.preempted;
   preempted.clear();
-  for (std::int64_t id : record.preempted) {
-    const core::EngineState::Ref* ref = finder.find(id);
+  for (const auto& item : record.items) {
+    if (!any_preempted) break;
+    if (!item.paused.value_or(false)) continue;
+    const core::EngineState::Ref* ref = finder.find(item.id);
     if (!ref || ref->waiting) continue;
     core::Request& in_set = finder.at(*ref);
     core::Request r = in_set;
@@ -282,9 +282,9 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     waiting.push_front(std::move(r));
   }
   // The log's KV in use is the truth about memory; the per-request holdings are our estimate,
-  // and all there is when the log does not say (a negative kv_used).
-  if (record.kv_used >= 0) {
-    s.kv_used = record.kv_used;
+  // and all there is when the log does not say.
+  if (record.kv_used_tokens) {
+    s.kv_used = *record.kv_used_tokens;
   } else {
     s.kv_used = 0;
     for (const auto& r : s.running) s.kv_used += r.kv_held;

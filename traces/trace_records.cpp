@@ -20,8 +20,28 @@ void iteration_from_trace(const core::TraceIteration& it, const core::TraceHeade
     prefill_tokens += x.prefill;
     decodes += x.decode ? 1 : 0;
   }
+  mark_preempted(it.preempted, r);
+  r.prefill_requests = prefill_requests;
+  r.prefill_tokens = prefill_tokens;
+  r.decode_requests = decodes;
+  r.decode_tokens = decodes;
+  r.running = it.running;
+  r.waiting = it.waiting;
+  r.kv_used_tokens = it.kv_used;
+  limits_from_header(header, r);
+  for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, 0, 0, a.cls});
+  r.departures.assign(it.departures.begin(), it.departures.end());
+}
+
+void limits_from_header(const core::TraceHeader& header, Iteration& r) {
+  r.kv_total_tokens = header.kv_capacity_tokens;
+  r.budget_tokens = header.token_budget;
+  r.budget_requests = header.max_batch;
+}
+
+void mark_preempted(const std::vector<std::int64_t>& preempted, Iteration& r) {
   const std::size_t batch = r.items.size();
-  for (std::int64_t id : it.preempted) {
+  for (std::int64_t id : preempted) {
     bool in_batch = false;
     for (std::size_t k = 0; k < batch; ++k)
       if (r.items[k].id == id) {
@@ -30,43 +50,7 @@ void iteration_from_trace(const core::TraceIteration& it, const core::TraceHeade
       }
     if (!in_batch) r.items.push_back({id, 0, false, false, true});
   }
-  r.prefill_requests = prefill_requests;
-  r.prefill_tokens = prefill_tokens;
-  r.decode_requests = decodes;
-  r.decode_tokens = decodes;
-  r.running = it.running;
-  r.waiting = it.waiting;
-  r.preempted = static_cast<std::int64_t>(it.preempted.size());
-  r.kv_used_tokens = it.kv_used;
-  r.kv_total_tokens = header.kv_capacity_tokens;
-  r.budget_tokens = header.token_budget;
-  r.budget_requests = header.max_batch;
-  for (const auto& a : it.arrivals) r.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, 0, 0, a.cls});
-  r.departures.assign(it.departures.begin(), it.departures.end());
-}
-
-void trace_from_iteration(const Iteration& r, core::TraceIteration& out) {
-  out.index = r.index.value_or(out.index + 1);
-  out.start_s = r.start_s.value_or(0);
-  out.end_s = out.start_s + r.duration_s.value_or(0);
-  out.items.clear();
-  out.preempted.clear();
-  std::int64_t tokens = 0;
-  for (const auto& x : r.items) {
-    if (x.prefill > 0 || x.decode) {
-      out.items.push_back({x.id, x.prefill, x.decode});
-      tokens += x.prefill + (x.decode ? 1 : 0);
-    }
-    if (x.paused.value_or(false)) out.preempted.push_back(x.id);
-  }
-  out.arrivals.clear();
-  for (const auto& a : r.arrivals) out.arrivals.push_back({a.id, a.time_s, a.prompt, a.output, a.cls});
-  out.departures.assign(r.departures.begin(), r.departures.end());
-  out.waiting = r.waiting.value_or(-1);
-  out.running = r.running.value_or(-1);
-  out.kv_used = r.kv_used_tokens.value_or(-1);
-  out.tokens = tokens;  // core::item_tokens(out.items), summed on the way
-  out.requests.reset();
+  r.preempted = static_cast<std::int64_t>(preempted.size());
 }
 
 }  // namespace batchproof::traces

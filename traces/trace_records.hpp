@@ -1,9 +1,10 @@
-// batchproof's own trace records (core/trace_format.hpp) and the normalised record, each from
-// the other: the auditor reads its own format with core's reader when a replay needs every
-// detail (a state's progress, checkpoints), and replays from normalised records otherwise.
+// batchproof's own trace records (core/trace_format.hpp) as normalised records: what the fast
+// reader makes of every iteration, and the auditor of those core's reader reads when a replay
+// needs every detail (a state's progress, checkpoints). The replay takes normalised records.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "core/trace_format.hpp"
 #include "traces/record.hpp"
@@ -15,9 +16,10 @@ namespace batchproof::traces {
 void iteration_from_trace(const core::TraceIteration& in, const core::TraceHeader& header, std::int64_t line,
                           Iteration& out);
 
-// The batch, arrivals, departures, preemptions and counts of a normalised record; kv_used is
-// -1 where the record does not log it. Arrivals keep their class; progress that a state
-// record's requests had made is not carried (the replay reads such a trace with core's reader).
-void trace_from_iteration(const Iteration& in, core::TraceIteration& out);
+// The parts of that record both it and the fast reader's own (traces/batchproof_canonical.hpp)
+// fill the same way: the limits the header states, and the preempted requests (an item in the
+// batch marked paused; one outside it added as an item with scheduled = false, paused = true).
+void limits_from_header(const core::TraceHeader& header, Iteration& out);
+void mark_preempted(const std::vector<std::int64_t>& preempted, Iteration& out);
 
 }  // namespace batchproof::traces

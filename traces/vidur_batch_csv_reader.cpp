@@ -114,31 +114,6 @@ void fill(Iteration& r, std::int64_t line, const Row& row) {
   if (row.size && r.decode_requests) r.prefill_requests = *row.size - *r.decode_requests;
 }
 
-// What reset_record leaves (every field as in Iteration{}, the containers emptied with their
-// capacity kept), member by member: reset_record builds a whole Iteration and moves four
-// containers out and back, a large share of the time of a 40-byte row. Every field is reset on
-// every row, whatever the caller did with the record in between (the CLI reuses one record, which
-// another reader may have filled). The structured binding names every member of Iteration: one
-// added there stops the build here rather than keep a stale value in a reused record.
-void reset_fields(Iteration& r) {
-  auto& [stream, line, index, start_s, duration_s, prefill_requests, prefill_tokens, decode_requests, decode_tokens,
-         cached_tokens, running, waiting, waiting_tokens, preempted, kv_used_tokens, kv_total_tokens, kv_usage,
-         budget_tokens, budget_requests, has_items, items, arrivals, departures, steps] = r;
-  stream.clear();
-  line = 0;
-  // A disengaged optional constructed in place is one store; reset() tests it first.
-  for (auto* whole : {&index, &prefill_requests, &prefill_tokens, &decode_requests, &decode_tokens, &cached_tokens,
-                      &running, &waiting, &waiting_tokens, &preempted, &kv_used_tokens, &kv_total_tokens,
-                      &budget_tokens, &budget_requests})
-    std::construct_at(whole);
-  for (auto* real : {&start_s, &duration_s, &kv_usage}) std::construct_at(real);
-  has_items = false;
-  items.clear();
-  arrivals.clear();
-  departures.clear();
-  steps = 1;
-}
-
 class VidurBatchCsvReader final : public RecordReader {
  public:
   explicit VidurBatchCsvReader(std::unique_ptr<Input> input)
@@ -228,7 +203,7 @@ class VidurBatchCsvReader final : public RecordReader {
     if (!cur.at_end()) return false;  // more cells, or something after a number
     if (all_columns_) {  // what fill() makes of a row with every value
       if (whole[kDecodeTokens] > whole[kBatchSize]) return false;  // a contradiction: the general path says so
-      reset_fields(r);
+      reset_record(r);
       r.line = input_->line_number();
       r.index = whole[kBatchId];
       r.duration_s = time;
@@ -249,7 +224,7 @@ class VidurBatchCsvReader final : public RecordReader {
     row.size = value(kBatchSize);
     if (columns_[kExecutionTime] >= 0) row.time = time;
     if (contradiction(row)) return false;  // the general path says so
-    reset_fields(r);
+    reset_record(r);
     fill(r, input_->line_number(), row);
     return true;
   }

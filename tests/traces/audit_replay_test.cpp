@@ -168,3 +168,37 @@ TEST_CASE("lifecycle_error: the log's counts part from what its own batches leav
         std::vector<std::string>{"the log counts 1 waiting and 2 running after this iteration, but its arrivals, "
                                  "batches and departures leave 0 waiting and 2 running (reported once)"});
 }
+
+TEST_CASE("a state record with progress: its requests are the replay's state, each once", "[audit][replay]") {
+  // Read by core's reader (a running request part-way): request 0 has decoded 1 of 2, request 1
+  // waits with its whole prompt of 6. Its requests also reach the record checks as the next
+  // record's first arrivals; the replay must not take them a second time.
+  const std::string state =
+      kHeader +
+      R"({"type":"state","time_s":1,"requests":[{"id":0,"arrival_s":0,"prompt":4,"output":2,"prefilled":4,"decoded":1,"kv_held":5,"phase":"decoding"},{"id":1,"arrival_s":0.5,"prompt":6,"output":1,"prefilled":0,"decoded":0,"kv_held":0,"phase":"waiting"}]})"
+      "\n";
+  const std::string clean =
+      state +
+      R"({"type":"iteration","index":1,"start_s":1,"end_s":2,"waiting":0,"running":1,"kv_used":6,"items":[{"id":0,"decode":1},{"id":1,"prefill":6}],"departures":[0]}
+{"type":"iteration","index":2,"start_s":2,"end_s":3,"waiting":0,"running":0,"kv_used":0,"items":[{"id":1,"decode":1}],"departures":[1]}
+)";
+  auto report = audit_trace(clean);
+  CHECK(report.violation_count == 0);
+  CHECK(report.check(CheckKind::WorkConservation).checked == 2);
+  CHECK(report.check(CheckKind::Lifecycle).status == CheckStatus::Clean);
+
+  // Request 1's prompt left out of the first batch: the state shown is the state record's.
+  const std::string planted =
+      state +
+      R"({"type":"iteration","index":1,"start_s":1,"end_s":2,"waiting":1,"running":0,"kv_used":0,"items":[{"id":0,"decode":1}],"departures":[0]}
+{"type":"iteration","index":2,"start_s":2,"end_s":3,"waiting":0,"running":1,"kv_used":6,"items":[{"id":1,"prefill":6}]}
+{"type":"iteration","index":3,"start_s":3,"end_s":4,"waiting":0,"running":0,"kv_used":0,"items":[{"id":1,"decode":1}],"departures":[1]}
+)";
+  auto found = audit_trace(planted);
+  REQUIRE(found.violations.size() == 1);
+  const auto& v = found.violations.front();
+  CHECK(v.kind == CheckKind::WorkConservation);
+  CHECK(v.iteration == 1);
+  REQUIRE(v.details.size() == 3);
+  CHECK(v.details[2] == "state before: 1 running (0: decoded 1 of 2), 1 waiting (1: 0 of 6 prompt tokens), KV 5 tokens");
+}
