@@ -25,11 +25,11 @@ std::unique_ptr<RecordReader> read_ahead(std::unique_ptr<RecordReader> inner);
 // Whether an audit of `format` gains by reading ahead: the JSON formats whose batches list
 // their requests (batchproof's trace, Vidur's and Sarathi-Serve's chrome traces, TensorRT-LLM's
 // IterationStats with request stats), where the replay and the lifecycles take about as long
-// as reading. The text logs and the batch CSV are read directly: their records are small and
-// cheap to judge, and handing each over (a 400-byte record whose cache lines cross between the
-// cores) costs about what it saves for the text logs (within 10% of the wall time, for half as
-// much again CPU time) and far more for the batch CSV's 40-byte rows (2.5 times slower):
-// docs/benchmarks.md, "Audit".
+// as reading. The text logs and the batch CSV are read directly: their records are cheap to
+// read and to judge in tight loops, and on the benchmarks' machine such loops run about half as
+// fast while the other vCPU is busy, so splitting them loses however the records are handed
+// over (400-byte records: the batch CSV 2.5 times slower; packed into a few words: still 1.1 –
+// 4 times slower, the text logs 1.6 – 2.5; docs/benchmarks.md, "Audit").
 bool worth_reading_ahead(Format format);
 
 }  // namespace batchproof::traces
