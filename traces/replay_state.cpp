@@ -205,11 +205,12 @@ std::int64_t apply_logged_iteration(const core::Engine& engine, core::EngineStat
     r.kv_held = std::max(r.kv_held, core::round_up_to_block(r.prefilled + r.decoded, block));
   }
 
-  // Preempted requests restart at the front of the queue, the last preempted first.
+  // Preempted requests restart at the front of the queue, the last preempted first (the items
+  // are walked again only when the first walk saw one).
   auto& preempted = scratch.preempted;
   preempted.clear();
-  for (const auto& item : record.items) {
-    if (!any_preempted) break;
+  for (std::size_t k = 0; any_preempted && k < record.items.size(); ++k) {
+    const RequestItem& item = record.items[k];
     if (!item.paused.value_or(false)) continue;
     const core::EngineState::Ref* ref = finder.find(item.id);
     if (!ref || ref->waiting) continue;
