@@ -1,8 +1,9 @@
 // The byte input of every log reader: a plain file, a gzip file (by its magic bytes, whatever
 // its name; several members one after the other, as `cat a.gz b.gz` makes) or standard input.
-// Bytes are read in large blocks into one buffer and handed out as views: lines (memchr for the
-// line end) or raw blocks. The buffer grows only as far as the longest line held, and a line
-// past the cap is read past rather than held, so memory stays bounded whatever the input.
+// Bytes are read in large blocks into one buffer and handed out as views: lines (an inline SSE2
+// search for the line end, memchr past 64 bytes) or raw blocks. The buffer grows only as far
+// as the longest line held, and a line past the cap is read past rather than held, so memory
+// stays bounded whatever the input.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,10 @@
 #include <cstring>
 #include <memory>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -27,6 +32,27 @@ constexpr std::size_t kRawBlock = std::size_t{1} << 20;       // compressed byte
 constexpr std::size_t kShownPrefix = 4096;                    // kept of a line past the cap
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+// The first newline in [p, end), or null; the kPadding bytes after `end` are readable. Most
+// lines of the text logs and CSVs are under 64 bytes: their end is found in four SSE2 compares
+// inline, where a call to memchr costs more than its search (6% of reading the batch CSV);
+// longer lines go on with memchr, which is faster over long spans.
+const char* find_newline(const char* p, const char* end) {
+#if defined(__SSE2__)
+  static_assert(Input::kPadding >= 16);
+  const __m128i newline = _mm_set1_epi8('\n');
+  for (int i = 0; i < 4 && p < end; ++i, p += 16) {
+    const auto hits = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), newline)));
+    if (hits != 0) {
+      const char* at = p + __builtin_ctz(hits);
+      return at < end ? at : nullptr;  // past `end`: the padding, or bytes not read yet
+    }
+  }
+  if (p >= end) return nullptr;
+#endif
+  return static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Byte sources
@@ -188,9 +214,9 @@ class BufferedInput final : public Input {
     too_long_ = false;
     std::size_t scan = begin_;
     for (;;) {
-      const void* nl = end_ > scan ? std::memchr(buf_.get() + scan, '\n', end_ - scan) : nullptr;
+      const char* nl = end_ > scan ? find_newline(buf_.get() + scan, buf_.get() + end_) : nullptr;
       if (nl != nullptr) {
-        const auto at = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.get());
+        const auto at = static_cast<std::size_t>(nl - buf_.get());
         if (at - begin_ > max_line_) return skip_long_line(line);  // it came in whole: as long
         line = {buf_.get() + begin_, at - begin_};
         begin_ = at + 1;
