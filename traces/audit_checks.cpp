@@ -70,8 +70,7 @@ RecordChecks::RecordChecks(RecordCheckConfig config, AuditTally& tally) : config
 
 RecordChecks::~RecordChecks() = default;
 
-RecordChecks::Stream& RecordChecks::stream(const std::string& name) {
-  if (last_ && name == last_name_) return *last_;  // most logs have one stream
+RecordChecks::Stream& RecordChecks::open_stream(const std::string& name) {
   auto& slot = streams_[name];
   if (!slot) {
     slot = std::make_unique<Stream>(config_);

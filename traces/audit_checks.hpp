@@ -50,7 +50,9 @@ class RecordChecks {
 
  private:
   struct Stream;
-  Stream& stream(const std::string& name);
+  // The stream of a record: inline for the one before's (most logs have one stream).
+  Stream& stream(const std::string& name) { return last_ && name == last_name_ ? *last_ : open_stream(name); }
+  Stream& open_stream(const std::string& name);
   void report(CheckKind kind, const Iteration& record, const std::string& file, std::int64_t number,
               std::string message, bool as_note = false);
   void check_logged_work(const Iteration& record, const std::string& file, std::int64_t number);

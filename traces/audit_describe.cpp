@@ -13,10 +13,6 @@ void append_count(std::string& out, std::string_view label, const std::optional<
 
 }  // namespace
 
-std::int64_t iteration_number(const Iteration& record, std::int64_t ordinal) {
-  return record.index ? *record.index : ordinal;
-}
-
 std::string describe_record(const Iteration& r) {
   std::string out = fmt::format("line {}:", r.line);
   if (!r.stream.empty()) out.append(fmt::format(" {}", r.stream));

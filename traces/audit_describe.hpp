@@ -18,6 +18,8 @@ std::string describe_record(const Iteration& record);
 std::string describe_items(const std::vector<core::BatchItem>& items, std::size_t max_items = 16);
 
 // The iteration's number in findings: its logged index, else its ordinal within its stream.
-std::int64_t iteration_number(const Iteration& record, std::int64_t ordinal);
+inline std::int64_t iteration_number(const Iteration& record, std::int64_t ordinal) {
+  return record.index ? *record.index : ordinal;
+}
 
 }  // namespace batchproof::traces

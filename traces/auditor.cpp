@@ -50,7 +50,7 @@ bool Auditor::in_window(const Iteration& r) const {
   return true;
 }
 
-Auditor::Lane* Auditor::lane(const std::string& stream) {
+Auditor::Lane* Auditor::open_lane(const std::string& stream) {
   Lane* l = &single_;
   if (setup_.placement) {
     auto [it, fresh] = lanes_.try_emplace(stream);

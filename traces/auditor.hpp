@@ -84,7 +84,11 @@ class Auditor {
   };
 
   bool in_window(const Iteration& record) const;
-  Lane* lane(const std::string& stream);
+  // The lane of a record's stream: inline for the whole log's, once its replay (if any) is built.
+  Lane* lane(const std::string& stream) {
+    return !setup_.placement && (single_.replay || !setup_.replay_engine) ? &single_ : open_lane(stream);
+  }
+  Lane* open_lane(const std::string& stream);
   bool check_arrivals_usable(const Iteration& record);
   void inject_arrivals(Iteration& record, Lane& lane);
   void classify_items(Iteration& record, const Replay& replay) const;

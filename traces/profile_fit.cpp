@@ -164,16 +164,8 @@ core::TimeModel table(const Groups& groups) {
 
 }  // namespace
 
-void TimingSamples::take(Group& g, double seconds) {
-  if (g.n == 0) g.min = g.max = seconds;
-  ++g.n;
-  g.sum += seconds;
-  g.sum_sq += seconds * seconds;
-  g.min = std::min(g.min, seconds);
-  g.max = std::max(g.max, seconds);
-}
-
-void TimingSamples::add(std::int64_t tokens, double seconds) {
+// Any sample (add() takes those of a size already seen inline).
+void TimingSamples::add_first(std::int64_t tokens, double seconds) {
   if (tokens <= 0 || !std::isfinite(seconds)) return;
   Group* g = nullptr;
   if (tokens < kDenseSizes) {
