@@ -2,11 +2,14 @@
 // input, lines across buffer boundaries, line ends, the byte order mark, the line cap, head()
 // and raw blocks, and the files that cannot be read.
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "traces/reader.hpp"
@@ -100,6 +103,42 @@ TEST_CASE("input: lines across buffer refills come out whole and in order", "[in
     CHECK(all_lines(*input) == lines);
     CHECK_FALSE(input->error());
   }
+}
+
+// A pipe hands the reader what was written so far, so its reads end mid-line, before bytes of
+// an earlier fill still in the buffer (newlines among them) which the line search must not
+// take. Each piece is written whole (at most PIPE_BUF bytes) once the one before was read, so
+// the reads, and where they end, are the same every run.
+TEST_CASE("input: lines from a pipe written in odd pieces come out whole and in order", "[input]") {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 250000; ++i)  // under 64 bytes, two turns of the 4 MiB buffer
+    lines.push_back(std::to_string(i) + std::string(static_cast<std::size_t>((i * 7919) % 57), 'a'));
+  const std::string text = joined(lines, "\n");
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::thread writer([&] {
+    std::size_t at = 0;
+    for (std::size_t piece = 1; at < text.size(); piece = piece * 31 % 4093 + 1) {
+      const std::size_t n = std::min(piece, text.size() - at);
+      if (::write(fds[1], text.data() + at, n) != static_cast<ssize_t>(n)) break;
+      at += n;
+      for (int pending = 1; pending > 0;)
+        if (::ioctl(fds[1], FIONREAD, &pending) != 0) pending = 0;
+        else if (pending > 0) std::this_thread::yield();
+    }
+    ::close(fds[1]);
+  });
+  const int saved = ::dup(0);
+  REQUIRE(saved >= 0);
+  ::dup2(fds[0], 0);
+  ::close(fds[0]);
+  auto input = open_input("-");
+  const auto read = all_lines(*input);
+  ::dup2(saved, 0);
+  ::close(saved);
+  writer.join();
+  CHECK(read == lines);
+  CHECK_FALSE(input->error());
 }
 
 TEST_CASE("input: head() shows the first 64 KiB without consuming them", "[input]") {
