@@ -46,7 +46,7 @@ const char* find_newline(const char* p, const char* end) {
         _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), newline)));
     if (hits != 0) {
       const char* at = p + __builtin_ctz(hits);
-      return at < end ? at : nullptr;  // past `end`: the padding, or bytes not read yet
+      return at < end ? at : nullptr;  // past `end`: the padding, or bytes of an earlier fill
     }
   }
   if (p >= end) return nullptr;

@@ -164,8 +164,9 @@ core::TimeModel table(const Groups& groups) {
 
 }  // namespace
 
-// Any sample (add() takes those of a size already seen inline).
-void TimingSamples::add_first(std::int64_t tokens, double seconds) {
+// Any sample: what add() leaves out of line is the first of a size, a size of the sparse map,
+// and a sample that is not one (no tokens, no finite time).
+void TimingSamples::add_any(std::int64_t tokens, double seconds) {
   if (tokens <= 0 || !std::isfinite(seconds)) return;
   Group* g = nullptr;
   if (tokens < kDenseSizes) {

@@ -35,7 +35,7 @@ class TimingSamples {
         return;
       }
     }
-    add_first(tokens, seconds);
+    add_any(tokens, seconds);
   }
   std::int64_t count() const { return count_; }
   std::int64_t left_out() const { return left_out_; }
@@ -49,7 +49,7 @@ class TimingSamples {
   std::map<std::int64_t, Group> groups() const;
 
  private:
-  void add_first(std::int64_t tokens, double seconds);
+  void add_any(std::int64_t tokens, double seconds);
   static void take(Group& g, double seconds) {
     if (g.n == 0) g.min = g.max = seconds;
     ++g.n;
